@@ -1,0 +1,214 @@
+//! The `Store` trait: one synchronous method per use case, over chat-core types.
+
+use chat_core::{
+    ChatMessage, ClientMessageId, MessageBody, MessageId, Thread, ThreadId, Timestamp, UserId,
+    UserPair, Username,
+};
+
+use crate::StoreError;
+
+/// A registered user (without secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The user's id.
+    pub id: UserId,
+    /// The spelling chosen at signup.
+    pub username: Username,
+    /// When the account was created.
+    pub created_at: Timestamp,
+}
+
+/// A user together with the stored password hash (PHC string), for login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user.
+    pub user: User,
+    /// The PHC string of the password hash.
+    pub password_hash: String,
+}
+
+/// SHA-256 of a session token. Only this is stored, never the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash(pub [u8; 32]);
+
+/// A login session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Whose session it is.
+    pub user: UserId,
+    /// When it was created (login time).
+    pub created_at: Timestamp,
+    /// When it was last used (moved by `touch_session`).
+    pub last_seen: Timestamp,
+    /// Absolute expiry.
+    pub expires_at: Timestamp,
+}
+
+/// A message to append. The sender is the authenticated user, set by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Target thread (the caller has checked membership).
+    pub thread: ThreadId,
+    /// Authenticated sender.
+    pub sender: UserId,
+    /// Validated body.
+    pub body: MessageBody,
+    /// Idempotency key, if any.
+    pub client_id: Option<ClientMessageId>,
+    /// The server's `now`.
+    pub sent_at: Timestamp,
+}
+
+/// The outcome of an append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The stored row (the earlier one when `created` is false).
+    pub message: ChatMessage,
+    /// False when (thread, sender, client id) already existed: nothing new was stored.
+    pub created: bool,
+}
+
+/// Runs once an append's outcome is durable. Stores call these in commit order
+/// (ascending message id), one at a time, so a caller can broadcast from it and
+/// every listener sees messages in id order.
+pub type AppendCallback = Box<dyn FnOnce(Result<Appended, StoreError>) + Send + 'static>;
+
+/// A page of history, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HistoryPage {
+    /// Messages in ascending id order.
+    pub messages: Vec<ChatMessage>,
+    /// Whether older messages exist before the first one returned.
+    pub has_more: bool,
+}
+
+/// Messages a user missed, for resume, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResumeBatch {
+    /// Ascending id order; when truncated, the newest `limit` ones.
+    pub messages: Vec<ChatMessage>,
+    /// More than `limit` messages were missing; older ones must be paged over HTTP.
+    pub truncated: bool,
+}
+
+/// One row of the contact list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// The other user.
+    pub user: User,
+    /// The 1:1 thread with them, if one exists.
+    pub thread: Option<ThreadId>,
+    /// The newest message in that thread.
+    pub last_message: Option<ChatMessage>,
+    /// Messages from others in that thread after my read cursor.
+    pub unread: u64,
+}
+
+/// A thread as seen by one member, for the JSON thread list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadSummary {
+    /// The thread and its members.
+    pub thread: Thread,
+    /// The newest message, if any.
+    pub last_message: Option<ChatMessage>,
+    /// Messages from others after my read cursor.
+    pub unread: u64,
+}
+
+/// Persistence for the chat. Synchronous: async callers reach it through
+/// `spawn_blocking`. Every implementation passes the conformance suite in
+/// `chat_store::conformance`.
+pub trait Store: Send + Sync + 'static {
+    // --- users ---
+    /// Creates a user; `StoreError::UsernameTaken` if the name exists in any case.
+    fn create_user(
+        &self,
+        username: &Username,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<User, StoreError>;
+    /// Looks a user up by name (case-insensitive), with the password hash.
+    fn credentials(&self, username: &Username) -> Result<Option<Credentials>, StoreError>;
+    /// Looks a user up by id.
+    fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// Looks a user up by name (case-insensitive).
+    fn user_by_name(&self, username: &Username) -> Result<Option<User>, StoreError>;
+    /// Every user, ascending by username (case-insensitive).
+    fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    /// Replaces a user's password hash; `NotFound` for an unknown user.
+    fn set_password_hash(&self, user: UserId, password_hash: &str) -> Result<(), StoreError>;
+
+    // --- sessions ---
+    /// Stores a new session under the token's hash.
+    fn create_session(&self, token: &TokenHash, session: &Session) -> Result<(), StoreError>;
+    /// The session for a token hash, if it exists (expiry is the caller's rule).
+    fn session(&self, token: &TokenHash) -> Result<Option<Session>, StoreError>;
+    /// Moves `last_seen` forward to `now`.
+    fn touch_session(&self, token: &TokenHash, now: Timestamp) -> Result<(), StoreError>;
+    /// Deletes one session; true if it existed.
+    fn delete_session(&self, token: &TokenHash) -> Result<bool, StoreError>;
+    /// Deletes every session of a user; returns how many.
+    fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError>;
+
+    // --- threads ---
+    /// The 1:1 thread of `pair`, created (with both memberships) if missing.
+    fn get_or_create_direct_thread(
+        &self,
+        pair: UserPair,
+        now: Timestamp,
+    ) -> Result<Thread, StoreError>;
+    /// A thread and its members.
+    fn thread(&self, id: ThreadId) -> Result<Option<Thread>, StoreError>;
+    /// Every thread `user` is a member of, most recent activity first
+    /// (last message id, else creation), with last message and unread count.
+    fn threads_of(&self, user: UserId) -> Result<Vec<ThreadSummary>, StoreError>;
+
+    // --- messages ---
+    /// Appends a message durably and returns once committed. A repeated
+    /// (thread, sender, client id) stores nothing and returns the earlier row
+    /// with `created: false`.
+    fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError>;
+    /// Like `append_message`, but returns at once; `done` runs once the outcome is
+    /// durable, in commit order across all appends of this store.
+    fn append_message_then(&self, message: NewMessage, done: AppendCallback) {
+        done(self.append_message(message));
+    }
+    /// Up to `limit` messages of a thread with id < `before` (or the newest when
+    /// `None`), returned oldest first, plus whether older ones exist.
+    fn history(
+        &self,
+        thread: ThreadId,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<HistoryPage, StoreError>;
+    /// Messages with id > `after` in every thread `user` belongs to (or only in
+    /// `thread` when given), oldest first; at most `limit`, the newest ones when more.
+    fn messages_after(
+        &self,
+        user: UserId,
+        thread: Option<ThreadId>,
+        after: MessageId,
+        limit: usize,
+    ) -> Result<ResumeBatch, StoreError>;
+    /// The newest message id visible to `user` (in `thread` only when given), 0 if none.
+    fn latest_message_id(
+        &self,
+        user: UserId,
+        thread: Option<ThreadId>,
+    ) -> Result<MessageId, StoreError>;
+
+    // --- read cursors and contacts ---
+    /// Moves `user`'s read cursor in `thread` forward to `up_to` (clamped to the
+    /// thread's newest message); never backwards. Returns the cursor after the call.
+    fn mark_read(
+        &self,
+        user: UserId,
+        thread: ThreadId,
+        up_to: MessageId,
+    ) -> Result<MessageId, StoreError>;
+    /// Every member's read cursor in a thread (0 when never read).
+    fn read_cursors(&self, thread: ThreadId) -> Result<Vec<(UserId, MessageId)>, StoreError>;
+    /// Every other user, with the 1:1 thread if any, its last message and my
+    /// unread count; threads with activity first (newest first), then the rest by name.
+    fn contacts(&self, user: UserId) -> Result<Vec<Contact>, StoreError>;
+}
