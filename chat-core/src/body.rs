@@ -84,3 +84,6 @@ impl Serialize for MessageBody {
         s.serialize_str(&self.0)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -59,3 +59,6 @@ impl Serialize for ClientMessageId {
         s.serialize_str(&self.0)
     }
 }
+
+#[cfg(test)]
+mod tests;

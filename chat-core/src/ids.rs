@@ -48,3 +48,6 @@ id_type!(
     /// message id doubles as a resume position: "everything after M".
     MessageId
 );
+
+#[cfg(test)]
+mod tests;

@@ -84,3 +84,6 @@ impl Thread {
         self.members.iter().copied().filter(move |m| *m != user)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -108,3 +108,6 @@ impl Serialize for Username {
         s.serialize_str(&self.0)
     }
 }
+
+#[cfg(test)]
+mod tests;
