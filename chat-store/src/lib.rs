@@ -1,10 +1,60 @@
 //! Persistence for the chat: the synchronous [`Store`] trait and its implementations.
+//!
+//! - [`MemoryStore`]: everything in process memory; always compiled.
+//! - [`SqliteStore`] (feature `sqlite`, on by default): one `SQLite` file in WAL
+//!   mode, reads on a connection pool, message appends group-committed by one
+//!   writer thread with `synchronous=FULL`.
+//! - `conformance` (feature `conformance`): the test suite every implementation
+//!   passes; run it against your own store with `conformance::run_all` or
+//!   `store_conformance_tests!`.
+//!
+//! The trait is synchronous. Async callers reach it through `spawn_blocking`.
+//! No backend type (rusqlite, r2d2) appears in this crate's API: backend
+//! failures arrive as [`StoreError::Backend`].
+//!
+//! ```
+//! use chat_core::{MessageBody, Timestamp, UserPair, Username};
+//! use chat_store::{MemoryStore, NewMessage, Store};
+//!
+//! let store = MemoryStore::new();
+//! let now = Timestamp::from_millis(1_700_000_000_000);
+//! let alice = store.create_user(&Username::parse("Alice").unwrap(), "$argon2id$…", now)?;
+//! let bob = store.create_user(&Username::parse("bob").unwrap(), "$argon2id$…", now)?;
+//! let thread = store.get_or_create_direct_thread(UserPair::new(alice.id, bob.id).unwrap(), now)?;
+//!
+//! for text in ["hi bob", "lunch?"] {
+//!     let appended = store.append_message(NewMessage {
+//!         thread: thread.id,
+//!         sender: alice.id,
+//!         body: MessageBody::parse(text).unwrap(),
+//!         client_id: None,
+//!         sent_at: now,
+//!     })?;
+//!     assert!(appended.created);
+//! }
+//!
+//! // The newest page, oldest first.
+//! let page = store.history(thread.id, None, 50)?;
+//! let texts: Vec<&str> = page.messages.iter().map(|m| m.body.as_str()).collect();
+//! assert_eq!(texts, ["hi bob", "lunch?"]);
+//! assert!(!page.has_more);
+//! assert_eq!(store.threads_of(bob.id)?[0].unread, 2);
+//! # Ok::<(), chat_store::StoreError>(())
+//! ```
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod error;
+mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod store;
 
 pub use error::StoreError;
+pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteConfig, SqliteStore};
 pub use store::{
-    AppendCallback, Appended, Contact, Credentials, HistoryPage, NewMessage, ResumeBatch,
-    Session, Store, ThreadSummary, TokenHash, User,
+    AppendCallback, Appended, Contact, Credentials, HistoryPage, NewMessage, ResumeBatch, Session,
+    Store, ThreadSummary, TokenHash, User,
 };

@@ -1,0 +1,81 @@
+//! The message bodies the generator sends: `bench RUN SENDER SEQ TS [padding]`,
+//! so every receiver can tell which run, sender and send time a message has.
+
+use std::fmt::Write as _;
+
+/// What a bench message body carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BenchBody<'a> {
+    /// The run's random id, so stale messages from earlier runs are told apart.
+    pub run: &'a str,
+    /// Index of the sending user in the state file.
+    pub sender: u32,
+    /// Per-sender sequence number, from 0, in send order.
+    pub seq: u64,
+    /// Send time, microseconds since the run's clock origin.
+    pub sent_us: u64,
+}
+
+impl BenchBody<'_> {
+    /// The body text, padded with `x`s to at least `min_len` bytes.
+    pub fn encode(&self, min_len: usize) -> String {
+        let mut s = String::with_capacity(min_len.max(48));
+        let _ = write!(
+            s,
+            "bench {} {} {} {}",
+            self.run, self.sender, self.seq, self.sent_us
+        );
+        if s.len() + 1 < min_len {
+            s.push(' ');
+            s.extend(std::iter::repeat_n('x', min_len - s.len()));
+        }
+        s
+    }
+}
+
+/// Reads a bench body; `None` for any other text.
+pub fn parse(text: &str) -> Option<BenchBody<'_>> {
+    let mut words = text.split_ascii_whitespace();
+    if words.next()? != "bench" {
+        return None;
+    }
+    Some(BenchBody {
+        run: words.next()?,
+        sender: words.next()?.parse().ok()?,
+        seq: words.next()?.parse().ok()?,
+        sent_us: words.next()?.parse().ok()?,
+    })
+}
+
+/// The `client_id` of a bench message: unique per run, sender and sequence.
+pub fn client_id(run: &str, sender: u32, seq: u64) -> String {
+    format!("{run}-{sender}-{seq}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_then_parse_round_trips_with_and_without_padding() {
+        let body = BenchBody {
+            run: "a1b2c3d4",
+            sender: 17,
+            seq: 42,
+            sent_us: 1_234_567,
+        };
+        for min_len in [0, 10, 64, 200] {
+            let text = body.encode(min_len);
+            assert!(text.len() >= min_len, "{text:?} shorter than {min_len}");
+            assert_eq!(text.trim(), text, "bodies are trimmed by the server");
+            assert_eq!(parse(&text), Some(body));
+        }
+    }
+
+    #[test]
+    fn other_texts_are_not_bench_bodies() {
+        for text in ["", "hello", "bench", "bench r 1 2", "bench r x 2 3", "benc r 1 2 3"] {
+            assert_eq!(parse(text), None, "{text:?}");
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Runtime configuration of one server process.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything a server process needs to know, filled from flags and environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// The SQLite database file (created with its migrations on first start).
+    pub db: PathBuf,
+    /// Mark cookies `Secure` and treat the own origin as `https://`.
+    pub secure_cookies: bool,
+    /// Extra origins allowed to open WebSockets, compared exactly.
+    pub allowed_origins: Vec<String>,
+    /// Messages per user per second (burst twice that); 0 = unlimited.
+    pub msg_rate: u32,
+    /// Absolute session lifetime.
+    pub session_ttl: Duration,
+    /// Idle session lifetime (since last use).
+    pub session_idle_ttl: Duration,
+    /// Most simultaneous connections before answering 503.
+    pub max_connections: usize,
+}
+
+impl Config {
+    /// Defaults for everything but where to listen and the database file.
+    pub fn new(addr: SocketAddr, db: PathBuf) -> Self {
+        Self {
+            addr,
+            db,
+            secure_cookies: false,
+            allowed_origins: Vec::new(),
+            msg_rate: 20,
+            session_ttl: Duration::from_secs(14 * 24 * 3600),
+            session_idle_ttl: Duration::from_secs(2 * 24 * 3600),
+            max_connections: 18_000,
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! `SqliteStore`: the durable store, one `SQLite` file in WAL mode.
+//!
+//! Reads and the small writes (users, sessions, threads, read cursors) run on
+//! an r2d2 pool of connections; writes there use `BEGIN IMMEDIATE` and rely on
+//! `busy_timeout` for contention. Message appends go through one writer thread
+//! that commits them in groups (see `writer`). Every connection runs with
+//! `foreign_keys=ON`, `synchronous=FULL` and a prepared-statement cache.
+
+mod accounts;
+mod messages;
+mod rows;
+mod schema;
+#[cfg(test)]
+mod tests;
+mod threads;
+mod writer;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+use std::time::Duration;
+
+use chat_core::{MessageId, Thread, ThreadId, Timestamp, UserId, UserPair, Username};
+use r2d2::{Pool, PooledConnection};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::{
+    AppendCallback, Appended, Contact, Credentials, HistoryPage, NewMessage, ResumeBatch, Session,
+    Store, StoreError, ThreadSummary, TokenHash, User,
+};
+use rows::{backend, store_error};
+use writer::Writer;
+
+/// Tuning for [`SqliteStore::open_with`]. `SqliteConfig::default()` suits a
+/// small server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteConfig {
+    /// Pooled connections for reads and non-message writes (default 4).
+    pub pool_size: u32,
+    /// How long a statement waits for a lock held by another connection or
+    /// process before failing with `StoreError::Backend` (default 5 s).
+    pub busy_timeout: Duration,
+    /// Appends that may wait for the writer before `append_message` blocks
+    /// (default 4096).
+    pub queue_capacity: usize,
+    /// Most appends committed in one transaction (default 1024).
+    pub max_batch: usize,
+}
+
+/// A [`Store`] over one `SQLite` file (bundled `SQLite`, WAL mode).
+///
+/// Durability: an append is acknowledged (`append_message` returns, the
+/// callback of `append_message_then` runs) only after the transaction holding
+/// it committed with `synchronous=FULL`, i.e. the WAL was fsynced. Concurrent
+/// appends share one commit, so throughput grows with the number of writers.
+///
+/// Several processes may open the same file: `SQLite`'s write lock serialises
+/// them and message ids (AUTOINCREMENT) stay strictly increasing across all.
+///
+/// Callbacks of `append_message_then` run on the writer thread, one at a time
+/// in id order, after the commit. Keep them short and non-blocking (e.g.
+/// `try_send` to subscribers); they must not wait on another append, since the
+/// writer cannot commit it while it runs the callback.
+///
+/// Dropping the store lets the writer commit what is queued, run those
+/// callbacks, and stop; the drop waits for that.
+pub struct SqliteStore {
+    pool: Pool<SqliteConnectionManager>,
+    writer: Writer,
+    path: PathBuf,
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        Self {
+            pool_size: 4,
+            busy_timeout: Duration::from_secs(5),
+            queue_capacity: 4096,
+            max_batch: 1024,
+        }
+    }
+}
+
+impl SqliteStore {
+    /// The schema version this build writes and understands.
+    pub const SCHEMA_VERSION: i64 = schema::SCHEMA_VERSION;
+
+    /// Opens (creating if missing) the database at `path` with default settings.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, &SqliteConfig::default())
+    }
+
+    /// Opens (creating if missing) the database at `path`, switches it to WAL,
+    /// migrates it to [`Self::SCHEMA_VERSION`] and starts the writer thread.
+    /// `StoreError::SchemaTooNew` if a newer build wrote the file.
+    pub fn open_with(path: &Path, config: &SqliteConfig) -> Result<Self, StoreError> {
+        let busy_timeout = config.busy_timeout;
+        let mut conn = Connection::open(path).map_err(store_error)?;
+        schema::configure(&conn, busy_timeout).map_err(store_error)?;
+        schema::migrate(&mut conn)?;
+        let manager = SqliteConnectionManager::file(path)
+            .with_init(move |c| schema::configure(c, busy_timeout));
+        let pool = Pool::builder()
+            .max_size(config.pool_size.max(1))
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(backend)?;
+        let writer =
+            Writer::spawn(conn, config.queue_capacity, config.max_batch).map_err(backend)?;
+        Ok(Self {
+            pool,
+            writer,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>, StoreError> {
+        self.pool.get().map_err(backend)
+    }
+
+    /// Runs `f` on a pooled connection.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let conn = self.conn()?;
+        f(&conn).map_err(store_error)
+    }
+
+    /// Runs `f` in a read transaction, so its several queries see one snapshot.
+    fn snapshot<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction().map_err(store_error)?;
+        let value = f(&tx).map_err(store_error)?;
+        tx.commit().map_err(store_error)?;
+        Ok(value)
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction and commits.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(store_error)?;
+        let value = f(&tx).map_err(store_error)?;
+        tx.commit().map_err(store_error)?;
+        Ok(value)
+    }
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store for SqliteStore {
+    fn create_user(
+        &self,
+        username: &Username,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<User, StoreError> {
+        self.write(|c| accounts::insert_user(c, username, password_hash, now))?
+            .ok_or(StoreError::UsernameTaken)
+    }
+
+    fn credentials(&self, username: &Username) -> Result<Option<Credentials>, StoreError> {
+        self.read(|c| accounts::credentials(c, username))
+    }
+
+    fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.read(|c| accounts::user(c, id))
+    }
+
+    fn user_by_name(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        Ok(self.credentials(username)?.map(|c| c.user))
+    }
+
+    fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        self.read(accounts::list_users)
+    }
+
+    fn set_password_hash(&self, user: UserId, password_hash: &str) -> Result<(), StoreError> {
+        match self.write(|c| accounts::set_password_hash(c, user, password_hash))? {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
+    fn create_session(&self, token: &TokenHash, session: &Session) -> Result<(), StoreError> {
+        self.write(|c| accounts::insert_session(c, token, session))
+    }
+
+    fn session(&self, token: &TokenHash) -> Result<Option<Session>, StoreError> {
+        self.read(|c| accounts::session(c, token))
+    }
+
+    fn touch_session(&self, token: &TokenHash, now: Timestamp) -> Result<(), StoreError> {
+        self.write(|c| accounts::touch_session(c, token, now))
+    }
+
+    fn delete_session(&self, token: &TokenHash) -> Result<bool, StoreError> {
+        self.write(|c| accounts::delete_session(c, token))
+    }
+
+    fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError> {
+        self.write(|c| accounts::delete_user_sessions(c, user))
+    }
+
+    fn get_or_create_direct_thread(
+        &self,
+        pair: UserPair,
+        now: Timestamp,
+    ) -> Result<Thread, StoreError> {
+        // Most calls find the thread: look without taking the write lock first.
+        if let Some(id) = self.read(|c| threads::direct_thread_id(c, pair))? {
+            return Ok(Thread::direct(id, pair));
+        }
+        let id = self.write(|c| threads::get_or_insert_direct_thread(c, pair, now))?;
+        Ok(Thread::direct(id, pair))
+    }
+
+    fn thread(&self, id: ThreadId) -> Result<Option<Thread>, StoreError> {
+        self.snapshot(|c| threads::thread(c, id))
+    }
+
+    fn threads_of(&self, user: UserId) -> Result<Vec<ThreadSummary>, StoreError> {
+        self.snapshot(|c| threads::threads_of(c, user))
+    }
+
+    fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError> {
+        let (sender, receiver) = sync_channel(1);
+        self.writer.submit(
+            message,
+            Box::new(move |outcome| {
+                let _ = sender.send(outcome);
+            }),
+        );
+        receiver.recv().unwrap_or(Err(StoreError::Closed))
+    }
+
+    fn append_message_then(&self, message: NewMessage, done: AppendCallback) {
+        self.writer.submit(message, done);
+    }
+
+    fn history(
+        &self,
+        thread: ThreadId,
+        before: Option<MessageId>,
+        limit: usize,
+    ) -> Result<HistoryPage, StoreError> {
+        self.read(|c| messages::history(c, thread, before, limit))
+    }
+
+    fn messages_after(
+        &self,
+        user: UserId,
+        thread: Option<ThreadId>,
+        after: MessageId,
+        limit: usize,
+    ) -> Result<ResumeBatch, StoreError> {
+        self.snapshot(|c| messages::messages_after(c, user, thread, after, limit))
+    }
+
+    fn latest_message_id(
+        &self,
+        user: UserId,
+        thread: Option<ThreadId>,
+    ) -> Result<MessageId, StoreError> {
+        self.read(|c| messages::latest_message_id(c, user, thread))
+    }
+
+    fn mark_read(
+        &self,
+        user: UserId,
+        thread: ThreadId,
+        up_to: MessageId,
+    ) -> Result<MessageId, StoreError> {
+        self.write(|c| threads::mark_read(c, user, thread, up_to))?
+            .ok_or(StoreError::NotFound)
+    }
+
+    fn read_cursors(&self, thread: ThreadId) -> Result<Vec<(UserId, MessageId)>, StoreError> {
+        self.read(|c| threads::read_cursors(c, thread))
+    }
+
+    fn contacts(&self, user: UserId) -> Result<Vec<Contact>, StoreError> {
+        self.snapshot(|c| threads::contacts(c, user))
+    }
+}

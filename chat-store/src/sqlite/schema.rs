@@ -1,0 +1,137 @@
+//! Connection settings and schema migrations keyed by `PRAGMA user_version`.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::rows::{backend, store_error};
+use crate::StoreError;
+
+/// Schema steps, oldest first: the database is at version N once the first N ran.
+/// Append new steps; never edit a released one.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The newest schema version this build knows.
+#[allow(clippy::cast_possible_wrap)] // a handful of migrations
+pub(super) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[derive(Debug, thiserror::Error)]
+#[error("sqlite could not switch the database to WAL mode (journal_mode is {0:?})")]
+struct WalUnavailable(String);
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid schema version {0} in the database file")]
+struct BadVersion(i64);
+
+/// Per-connection settings, run on the writer's connection and on every pooled one.
+/// `synchronous=FULL`: a commit is on disk (WAL fsynced) before it returns, so an
+/// acknowledged message survives power loss, not just a process crash.
+pub(super) fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Refuses a newer schema, switches the file to WAL (a property of the file,
+/// kept across opens) and runs the missing migrations in one transaction.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found = user_version(conn)?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(store_error)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(backend(WalUnavailable(mode)));
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // IMMEDIATE: two processes opening a fresh file at once migrate one after
+    // the other, and the second re-reads the version the first wrote.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(store_error)?;
+    let found = user_version(&tx)?;
+    let done = usize::try_from(found).map_err(|_| backend(BadVersion(found)))?;
+    for step in &MIGRATIONS[done..] {
+        tx.execute_batch(step).map_err(store_error)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(store_error)?;
+    tx.commit().map_err(store_error)
+}
+
+/// Reads `user_version`; `SchemaTooNew` when it is past [`SCHEMA_VERSION`].
+fn user_version(conn: &Connection) -> Result<i64, StoreError> {
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(store_error)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(found)
+}
+
+/// Version 1. Times are Unix milliseconds. Ids come from `SQLite` rowids;
+/// `messages` uses AUTOINCREMENT so an id is never handed out twice, even after
+/// deletes, and ids grow strictly across every process writing the file.
+/// Members live in `thread_members` for direct threads and (later) group rooms alike.
+const V1: &str = "
+CREATE TABLE users (
+    id                 INTEGER PRIMARY KEY,
+    username           TEXT    NOT NULL,
+    username_canonical TEXT    NOT NULL UNIQUE,
+    password_hash      TEXT    NOT NULL,
+    created_at         INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE sessions (
+    token_hash BLOB    NOT NULL PRIMARY KEY CHECK (length(token_hash) = 32),
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sessions_user_id ON sessions (user_id);
+
+CREATE TABLE threads (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT    NOT NULL CHECK (kind IN ('direct', 'group')),
+    pair_low        INTEGER REFERENCES users (id),
+    pair_high       INTEGER REFERENCES users (id),
+    created_at      INTEGER NOT NULL,
+    last_message_id INTEGER,
+    CHECK ((kind = 'direct') = (pair_low IS NOT NULL AND pair_high IS NOT NULL
+                                AND pair_low < pair_high)),
+    UNIQUE (pair_low, pair_high)
+) STRICT;
+
+CREATE TABLE thread_members (
+    thread_id INTEGER NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    PRIMARY KEY (thread_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX thread_members_user_id ON thread_members (user_id, thread_id);
+
+CREATE TABLE messages (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    thread_id INTEGER NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    sender_id INTEGER NOT NULL REFERENCES users (id),
+    body      TEXT    NOT NULL,
+    sent_at   INTEGER NOT NULL,
+    client_id TEXT,
+    UNIQUE (thread_id, sender_id, client_id)
+) STRICT;
+CREATE INDEX messages_thread_id ON messages (thread_id, id);
+
+CREATE TABLE read_cursors (
+    user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    thread_id INTEGER NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    up_to     INTEGER NOT NULL,
+    PRIMARY KEY (user_id, thread_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX read_cursors_thread_id ON read_cursors (thread_id);
+";

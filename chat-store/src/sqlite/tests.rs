@@ -1,0 +1,330 @@
+//! `SqliteStore`: the conformance suite on a temp-dir file, plus what only a
+//! file database has (group commit, reopen, schema versions, query plans).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::channel;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use chat_core::{MessageBody, MessageId, ThreadId, Timestamp, UserPair, Username};
+use rusqlite::Connection;
+
+use super::{SqliteStore, messages, schema, writer};
+use crate::{NewMessage, Session, Store, StoreError, TokenHash, User};
+
+mod conformance {
+    use super::SqliteStore;
+    use crate::Store;
+
+    fn run(case: fn(&dyn Store)) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("chat.db")).unwrap();
+        case(&store);
+    }
+
+    crate::store_conformance_tests!(run);
+}
+
+#[test]
+fn run_all_passes_with_one_file_per_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = AtomicUsize::new(0);
+    crate::conformance::run_all(|| {
+        let name = format!("case-{}.db", n.fetch_add(1, Ordering::Relaxed));
+        SqliteStore::open(&dir.path().join(name)).unwrap()
+    });
+}
+
+/// Two users and their thread; returns (alice, bob, thread).
+fn seed(store: &SqliteStore) -> (User, User, ThreadId) {
+    let now = Timestamp::from_millis(1);
+    let a = store
+        .create_user(&Username::parse("alice").unwrap(), "h", now)
+        .unwrap();
+    let b = store
+        .create_user(&Username::parse("bob").unwrap(), "h", now)
+        .unwrap();
+    let thread = store
+        .get_or_create_direct_thread(UserPair::new(a.id, b.id).unwrap(), now)
+        .unwrap();
+    (a, b, thread.id)
+}
+
+fn message(thread: ThreadId, sender: &User, text: &str) -> NewMessage {
+    NewMessage {
+        thread,
+        sender: sender.id,
+        body: MessageBody::parse(text).unwrap(),
+        client_id: None,
+        sent_at: Timestamp::from_millis(2),
+    }
+}
+
+#[test]
+fn a_thousand_concurrent_appends_get_distinct_ids_and_survive_reopen() {
+    const THREADS: usize = 50;
+    const EACH: usize = 20;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let (a, b, thread) = seed(&store);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let called = Arc::new(Mutex::new(Vec::new()));
+
+    let returned: Vec<Vec<MessageId>> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (store, calls, called) = (&store, Arc::clone(&calls), Arc::clone(&called));
+                let sender = if t % 2 == 0 { &a } else { &b };
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    for i in 0..EACH {
+                        let m = message(thread, sender, &format!("{t}/{i}"));
+                        if t % 2 == 0 {
+                            mine.push(store.append_message(m).unwrap().message.id);
+                        } else {
+                            let (calls, called) = (Arc::clone(&calls), Arc::clone(&called));
+                            let done = move |outcome: Result<crate::Appended, StoreError>| {
+                                calls.fetch_add(1, Ordering::SeqCst);
+                                called.lock().unwrap().push(outcome.unwrap().message.id);
+                            };
+                            store.append_message_then(m, Box::new(done));
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    drop(store); // waits for the writer: every queued callback has run after this
+
+    let called = called.lock().unwrap().clone();
+    assert_eq!(calls.load(Ordering::SeqCst), THREADS / 2 * EACH);
+    assert!(
+        called.windows(2).all(|w| w[0] < w[1]),
+        "callbacks out of order"
+    );
+    for mine in &returned {
+        assert!(mine.windows(2).all(|w| w[0] < w[1]));
+    }
+    let mut all: BTreeSet<MessageId> = returned.into_iter().flatten().collect();
+    all.extend(called);
+    assert_eq!(all.len(), THREADS * EACH);
+
+    let reopened = SqliteStore::open(&path).unwrap();
+    let stored = reopened.history(thread, None, THREADS * EACH + 1).unwrap();
+    let stored: BTreeSet<MessageId> = stored.messages.iter().map(|m| m.id).collect();
+    assert_eq!(stored, all);
+}
+
+#[test]
+fn a_failing_item_fails_alone_within_its_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let (a, _, thread) = seed(&store);
+    let mut conn = Connection::open(&path).unwrap();
+    schema::configure(&conn, Duration::from_secs(5)).unwrap();
+
+    let batch = [
+        message(thread, &a, "before"),
+        message(ThreadId(999), &a, "lost"),
+        message(thread, &a, "after"),
+    ];
+    let outcomes = writer::write_batch(&mut conn, &batch);
+    assert!(
+        matches!(outcomes[1], Err(StoreError::NotFound)),
+        "{:?}",
+        outcomes[1]
+    );
+    let first = outcomes[0].as_ref().unwrap().message.id;
+    let last = outcomes[2].as_ref().unwrap().message.id;
+    assert!(last > first);
+    let page = store.history(thread, None, 10).unwrap();
+    let ids: Vec<MessageId> = page.messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids, [first, last]);
+    assert_eq!(store.latest_message_id(a.id, None).unwrap(), last);
+}
+
+#[test]
+fn two_stores_on_one_file_keep_ids_strictly_increasing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let first = SqliteStore::open(&path).unwrap();
+    let second = SqliteStore::open(&path).unwrap();
+    let (a, b, thread) = seed(&first);
+    let ids: Vec<Vec<MessageId>> = thread::scope(|scope| {
+        let workers: Vec<_> = [(&first, &a), (&second, &b)]
+            .into_iter()
+            .map(|(store, sender)| {
+                scope.spawn(move || {
+                    (0..100)
+                        .map(|i| {
+                            let m = message(thread, sender, &format!("{i}"));
+                            store.append_message(m).unwrap().message.id
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    for mine in &ids {
+        assert!(mine.windows(2).all(|w| w[0] < w[1]));
+    }
+    let page = second.history(thread, None, 500).unwrap();
+    let mut all: Vec<MessageId> = ids.concat();
+    all.sort_unstable();
+    assert_eq!(page.messages.iter().map(|m| m.id).collect::<Vec<_>>(), all);
+    assert_eq!(
+        first.latest_message_id(a.id, Some(thread)).unwrap(),
+        all[199]
+    );
+}
+
+#[test]
+fn drop_commits_what_is_queued_and_runs_its_callbacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let (a, _, thread) = seed(&store);
+    let (tx, rx) = channel();
+    for i in 0..200 {
+        let tx = tx.clone();
+        store.append_message_then(
+            message(thread, &a, &format!("{i}")),
+            Box::new(move |outcome| tx.send(outcome.unwrap().message.id).unwrap()),
+        );
+    }
+    drop(store);
+    drop(tx);
+    assert_eq!(rx.iter().count(), 200);
+    let reopened = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        reopened.history(thread, None, 500).unwrap().messages.len(),
+        200
+    );
+}
+
+#[test]
+fn reopening_keeps_every_kind_of_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let token = TokenHash([7; 32]);
+    let (a, b, thread, sent, session) = {
+        let store = SqliteStore::open(&path).unwrap();
+        let (a, b, thread) = seed(&store);
+        let session = Session {
+            user: a.id,
+            created_at: Timestamp::from_millis(10),
+            last_seen: Timestamp::from_millis(20),
+            expires_at: Timestamp::from_millis(30),
+        };
+        store.create_session(&token, &session).unwrap();
+        let mut m = message(thread, &b, "kept");
+        m.client_id = Some(chat_core::ClientMessageId::parse("c-1").unwrap());
+        let sent = store.append_message(m).unwrap().message;
+        store.mark_read(a.id, thread, sent.id).unwrap();
+        (a, b, thread, sent, session)
+    };
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.list_users().unwrap(), [a.clone(), b]);
+    assert_eq!(store.session(&token).unwrap(), Some(session));
+    assert_eq!(store.thread(thread).unwrap().unwrap().members.len(), 2);
+    assert_eq!(
+        store.history(thread, None, 10).unwrap().messages,
+        std::slice::from_ref(&sent)
+    );
+    assert_eq!(store.read_cursors(thread).unwrap()[0], (a.id, sent.id));
+    let next = store
+        .append_message(message(thread, &a, "new"))
+        .unwrap()
+        .message;
+    assert!(next.id > sent.id);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", SqliteStore::SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    match SqliteStore::open(&path) {
+        Err(StoreError::SchemaTooNew { found, known }) => {
+            assert_eq!((found, known), (SqliteStore::SCHEMA_VERSION + 1, 1));
+        }
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_pooled_connection_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("chat.db")).unwrap();
+    let conns: Vec<_> = (0..4).map(|_| store.conn().unwrap()).collect();
+    for conn in &conns {
+        let pragma = |name: &str| -> String {
+            conn.query_row(&format!("SELECT * FROM pragma_{name}"), [], |r| {
+                r.get::<_, rusqlite::types::Value>(0)
+            })
+            .map(|v| format!("{v:?}"))
+            .unwrap()
+        };
+        assert_eq!(pragma("journal_mode"), r#"Text("wal")"#);
+        assert_eq!(pragma("synchronous"), "Integer(2)"); // FULL
+        assert_eq!(pragma("foreign_keys"), "Integer(1)");
+        assert_eq!(pragma("busy_timeout"), "Integer(5000)");
+    }
+}
+
+/// Every step of `sql`'s plan, as `SQLite` describes it.
+fn query_plan(path: &Path, sql: &str, params: impl rusqlite::Params) -> Vec<String> {
+    let conn = Connection::open(path).unwrap();
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    stmt.query_map(params, |row| row.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn page_queries_search_the_thread_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let (a, _, thread) = seed(&store);
+    for i in 0..50 {
+        store
+            .append_message(message(thread, &a, &format!("{i}")))
+            .unwrap();
+    }
+    for sql in [messages::HISTORY_SQL, messages::RESUME_SQL] {
+        let plan = query_plan(&path, sql, (thread.get(), 25, 10));
+        assert_eq!(plan.len(), 1, "{plan:?}");
+        assert!(
+            plan[0].starts_with("SEARCH messages USING INDEX messages_thread_id (thread_id=? AND"),
+            "{plan:?}"
+        );
+    }
+    let visible = query_plan(
+        &path,
+        messages::VISIBLE_THREADS_SQL,
+        (a.id.get(), thread.get()),
+    );
+    assert_eq!(
+        visible,
+        ["SEARCH thread_members USING COVERING INDEX thread_members_user_id (user_id=?)"]
+    );
+    let by_id = query_plan(&path, "SELECT body FROM messages WHERE id = ?1", [1]);
+    assert_eq!(
+        by_id,
+        ["SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)"]
+    );
+}

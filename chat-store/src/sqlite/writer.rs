@@ -1,0 +1,197 @@
+//! The group-commit writer: one thread, one connection, one transaction per batch.
+//!
+//! Appends queue on a bounded channel. The writer takes everything queued (up to
+//! `max_batch`), inserts each message under its own SAVEPOINT (a failing item
+//! fails alone), commits once with `synchronous=FULL`, and only then runs the
+//! callbacks, in queue order. Ids are handed out in queue order inside the
+//! transaction, so created messages reach their callbacks in ascending id order.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::thread::{self, JoinHandle};
+
+use chat_core::{ChatMessage, MessageId};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::rows::{self, store_error};
+use crate::{AppendCallback, Appended, NewMessage, StoreError};
+
+/// Handle to the writer thread. Dropping it lets the writer finish what is
+/// queued, then joins it.
+pub(super) struct Writer {
+    sender: Option<SyncSender<Request>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+/// One queued append.
+struct Request {
+    message: NewMessage,
+    done: AppendCallback,
+}
+
+/// Why a whole batch failed (every item of it gets one of these).
+#[derive(Debug, thiserror::Error)]
+#[error("the batch holding this message was not committed")]
+struct BatchFailed(#[source] Arc<rusqlite::Error>);
+
+impl Writer {
+    /// Starts the writer thread on `conn` (already configured and migrated).
+    pub(super) fn spawn(
+        conn: Connection,
+        queue_capacity: usize,
+        max_batch: usize,
+    ) -> std::io::Result<Self> {
+        let (sender, receiver) = sync_channel(queue_capacity.max(1));
+        let handle = thread::Builder::new()
+            .name("chat-store-writer".into())
+            .spawn(move || run(conn, &receiver, max_batch.max(1)))?;
+        Ok(Self {
+            sender: Some(sender),
+            handle: Some(handle),
+        })
+    }
+
+    /// Queues an append; blocks while the queue is full (backpressure). If the
+    /// writer has stopped, `done` gets `StoreError::Closed` at once.
+    pub(super) fn submit(&self, message: NewMessage, done: AppendCallback) {
+        let Some(sender) = &self.sender else {
+            return done(Err(StoreError::Closed));
+        };
+        let request = Request { message, done };
+        let request = match sender.try_send(request) {
+            Ok(()) => return,
+            Err(TrySendError::Full(request)) => match sender.send(request) {
+                Ok(()) => return,
+                Err(error) => error.0,
+            },
+            Err(TrySendError::Disconnected(request)) => request,
+        };
+        (request.done)(Err(StoreError::Closed));
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.sender.take());
+        if let Some(handle) = self.handle.take() {
+            // The last handle to the store may be dropped by a callback, that is
+            // on the writer thread itself: it exits on its own once the queue is empty.
+            if handle.thread().id() != thread::current().id() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+/// Inserts `messages` in one IMMEDIATE transaction, each under its own
+/// savepoint, and commits. Returns one outcome per message, in order; if the
+/// transaction cannot begin or commit, every outcome is that error.
+pub(super) fn write_batch(
+    conn: &mut Connection,
+    messages: &[NewMessage],
+) -> Vec<Result<Appended, StoreError>> {
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(error) => return all_failed(error, messages.len()),
+    };
+    let outcomes = messages
+        .iter()
+        .map(|message| append_one(&mut tx, message))
+        .collect();
+    match tx.commit() {
+        Ok(()) => outcomes,
+        Err(error) => all_failed(error, messages.len()),
+    }
+}
+
+fn run(mut conn: Connection, receiver: &Receiver<Request>, max_batch: usize) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while let Ok(first) = receiver.recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match receiver.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        let (messages, callbacks): (Vec<NewMessage>, Vec<AppendCallback>) =
+            batch.drain(..).map(|r| (r.message, r.done)).unzip();
+        let outcomes = write_batch(&mut conn, &messages);
+        for (done, outcome) in callbacks.into_iter().zip(outcomes) {
+            // A panicking callback must not take the writer (and every later
+            // append) down with it; the panic hook has already reported it.
+            let _ = catch_unwind(AssertUnwindSafe(move || done(outcome)));
+        }
+    }
+}
+
+fn append_one(tx: &mut Transaction<'_>, message: &NewMessage) -> Result<Appended, StoreError> {
+    let savepoint = tx.savepoint().map_err(store_error)?;
+    // On error the savepoint rolls back when dropped, undoing this item only.
+    let appended = insert_message(&savepoint, message).map_err(store_error)?;
+    savepoint.commit().map_err(store_error)?;
+    Ok(appended)
+}
+
+/// Inserts one message, or finds the earlier one with the same
+/// (thread, sender, client id), and moves the thread's `last_message_id`.
+fn insert_message(conn: &Connection, message: &NewMessage) -> rusqlite::Result<Appended> {
+    let client_id = message
+        .client_id
+        .as_ref()
+        .map(chat_core::ClientMessageId::as_str);
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO messages (thread_id, sender_id, body, sent_at, client_id)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (thread_id, sender_id, client_id) DO NOTHING",
+        )?
+        .execute(params![
+            message.thread.get(),
+            message.sender.get(),
+            message.body.as_str(),
+            message.sent_at.as_millis(),
+            client_id,
+        ])?;
+    if inserted == 0 {
+        let earlier = conn
+            .prepare_cached(
+                "SELECT id, thread_id, sender_id, body, sent_at, client_id FROM messages
+                 WHERE thread_id = ?1 AND sender_id = ?2 AND client_id = ?3",
+            )?
+            .query_row(
+                params![message.thread.get(), message.sender.get(), client_id],
+                rows::message,
+            )
+            .optional()?;
+        if let Some(earlier) = earlier {
+            return Ok(Appended {
+                message: earlier,
+                created: false,
+            });
+        }
+        return Err(rusqlite::Error::QueryReturnedNoRows);
+    }
+    let id = conn.last_insert_rowid();
+    conn.prepare_cached("UPDATE threads SET last_message_id = ?2 WHERE id = ?1")?
+        .execute(params![message.thread.get(), id])?;
+    Ok(Appended {
+        message: ChatMessage {
+            id: MessageId(id),
+            thread: message.thread,
+            sender: message.sender,
+            body: message.body.clone(),
+            sent_at: message.sent_at,
+            client_id: message.client_id.clone(),
+        },
+        created: true,
+    })
+}
+
+fn all_failed(error: rusqlite::Error, n: usize) -> Vec<Result<Appended, StoreError>> {
+    let shared = Arc::new(error);
+    (0..n)
+        .map(|_| Err(rows::backend(BatchFailed(Arc::clone(&shared)))))
+        .collect()
+}

@@ -1,0 +1,225 @@
+//! [`Hub`]: this process's registry of open sockets and the fan-out of events to them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use chat_core::{MessageId, ThreadId, UserId};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use crate::layer::Event;
+use crate::wire::{ServerFrame, WireMessage};
+use crate::ws::Socket;
+
+/// Which events a socket receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Every thread of the user (`/ws`).
+    All,
+    /// One thread only (`/ws/threads/{id}`).
+    Thread(ThreadId),
+}
+
+/// Identifies one socket for the lifetime of the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SocketId(u64);
+
+/// The open sockets of this process, by user.
+///
+/// Delivery never blocks: each socket gets a `try_send` of bytes encoded once
+/// per event (twice for a message: with and without the sender's `client_id`).
+#[derive(Default)]
+pub struct Hub {
+    sockets: RwLock<HashMap<UserId, Vec<Socket>>>,
+    next_id: AtomicU64,
+    n_sockets: AtomicUsize,
+}
+
+impl Scope {
+    /// Whether a socket with this scope receives events of `thread`.
+    pub fn includes(self, thread: ThreadId) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Thread(scoped) => scoped == thread,
+        }
+    }
+}
+
+impl SocketId {
+    /// The raw number (for logs).
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for SocketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Hub {
+    pub fn new() -> Arc<Hub> {
+        Arc::new(Hub::default())
+    }
+
+    /// Routes an event to the sockets of its recipients, respecting each socket's scope.
+    ///
+    /// - `Message`: the sender's sockets always get it (even if the sender is not
+    ///   listed in `recipients`) carrying `client_id`; everyone else without.
+    /// - `Typing`: never to the typer's own sockets.
+    /// - `Read`: to every recipient, the reader's other tabs included.
+    /// - `CloseUser`: [`Hub::close_user`].
+    pub fn deliver(&self, event: &Event) {
+        match event {
+            Event::Message {
+                message,
+                client_id,
+                sender,
+                recipients,
+            } => self.deliver_message(message, client_id.as_deref(), *sender, recipients),
+            Event::Typing {
+                thread,
+                user,
+                username,
+                recipients,
+            } => {
+                let frame = ServerFrame::Typing {
+                    thread: *thread,
+                    user: username.clone(),
+                };
+                let recipients = recipients.iter().copied().filter(|id| id != user);
+                self.fan_out(recipients, *thread, &frame.encode_text());
+            }
+            Event::Read {
+                thread,
+                user: _,
+                username,
+                up_to,
+                recipients,
+            } => {
+                let frame = ServerFrame::Read {
+                    thread: *thread,
+                    user: username.clone(),
+                    up_to: *up_to,
+                };
+                self.fan_out(recipients.iter().copied(), *thread, &frame.encode_text());
+            }
+            Event::CloseUser { user, code, reason } => self.close_user(*user, *code, reason),
+        }
+    }
+
+    /// Closes every socket of `user` with this code (1008 on logout).
+    pub fn close_user(&self, user: UserId, code: u16, reason: &str) {
+        let sockets = self.sockets.read().unwrap_or_else(PoisonError::into_inner);
+        for socket in sockets.get(&user).into_iter().flatten() {
+            socket.close(code, reason);
+        }
+    }
+
+    /// Open sockets in this process.
+    pub fn socket_count(&self) -> usize {
+        self.n_sockets.load(Ordering::Relaxed)
+    }
+
+    /// Open sockets of one user.
+    pub fn user_socket_count(&self, user: UserId) -> usize {
+        let sockets = self.sockets.read().unwrap_or_else(PoisonError::into_inner);
+        sockets.get(&user).map_or(0, Vec::len)
+    }
+
+    /// A fresh socket id.
+    pub(crate) fn next_socket_id(&self) -> SocketId {
+        SocketId(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    pub(crate) fn register(&self, socket: Socket) {
+        let mut sockets = self.sockets.write().unwrap_or_else(PoisonError::into_inner);
+        sockets.entry(socket.user()).or_default().push(socket);
+        self.n_sockets.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn unregister(&self, socket: &Socket) {
+        let mut sockets = self.sockets.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(user_sockets) = sockets.get_mut(&socket.user()) else {
+            return;
+        };
+        if let Some(index) = user_sockets.iter().position(|s| s.id() == socket.id()) {
+            user_sockets.swap_remove(index);
+            self.n_sockets.fetch_sub(1, Ordering::Relaxed);
+        }
+        if user_sockets.is_empty() {
+            sockets.remove(&socket.user());
+        }
+    }
+
+    fn deliver_message(
+        &self,
+        message: &WireMessage,
+        client_id: Option<&str>,
+        sender: UserId,
+        recipients: &[UserId],
+    ) {
+        let plain = ServerFrame::Message(WireMessage {
+            client_id: None,
+            ..message.clone()
+        })
+        .encode_text();
+        let for_sender = match client_id {
+            Some(client_id) => ServerFrame::Message(WireMessage {
+                client_id: Some(client_id.to_owned()),
+                ..message.clone()
+            })
+            .encode_text(),
+            None => plain.clone(),
+        };
+        let users = std::iter::once(sender).chain(recipients.iter().copied());
+        let sockets = self.sockets.read().unwrap_or_else(PoisonError::into_inner);
+        for_each_unique(users, |user| {
+            let text = if user == sender { &for_sender } else { &plain };
+            deliver_to(&sockets, user, message.thread, text, Some(message.id));
+        });
+    }
+
+    fn fan_out(&self, users: impl Iterator<Item = UserId>, thread: ThreadId, text: &Utf8Bytes) {
+        let sockets = self.sockets.read().unwrap_or_else(PoisonError::into_inner);
+        for_each_unique(users, |user| deliver_to(&sockets, user, thread, text, None));
+    }
+}
+
+impl fmt::Debug for Hub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hub")
+            .field("sockets", &self.socket_count())
+            .finish_non_exhaustive()
+    }
+}
+
+fn deliver_to(
+    sockets: &HashMap<UserId, Vec<Socket>>,
+    user: UserId,
+    thread: ThreadId,
+    text: &Utf8Bytes,
+    message_id: Option<MessageId>,
+) {
+    for socket in sockets.get(&user).into_iter().flatten() {
+        if socket.scope().includes(thread) {
+            socket.deliver(text.clone(), message_id);
+        }
+    }
+}
+
+/// Calls `f` once per distinct user (recipient lists are tiny: a linear scan is fine).
+fn for_each_unique(users: impl Iterator<Item = UserId>, mut f: impl FnMut(UserId)) {
+    let mut seen: Vec<UserId> = Vec::new();
+    for user in users {
+        if !seen.contains(&user) {
+            seen.push(user);
+            f(user);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

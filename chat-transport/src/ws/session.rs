@@ -1,0 +1,377 @@
+//! One WebSocket session: a reader and a writer polled by the same task over the
+//! two halves of the stream, then a bounded close handshake.
+//!
+//! The reader decodes frames and awaits the app's `on_frame` (one at a time, so
+//! a flooding client is slowed by TCP). The writer drains the bounded queue in
+//! batches (feed, feed, ..., one flush), applies the [`Sequencer`] ordering
+//! rules, pings, and watches the close request and the shutdown signal. When
+//! either side ends, the other is stopped between frames: an `on_frame` that has
+//! started always runs to completion.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chat_core::UserId;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+
+use super::sequencer::Sequencer;
+use super::socket::{CLOSE_TRY_AGAIN_LATER, CloseRequest, Outbound, Socket};
+use super::{SessionHandler, WsConfig};
+use crate::TransportError;
+use crate::http::PendingUpgrade;
+use crate::hub::{Hub, Scope};
+use crate::shutdown::{self, Stop};
+use crate::wire::{ErrorCode, ServerFrame, decode_client_frame};
+
+const CLOSE_GOING_AWAY: u16 = 1001;
+const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+const CLOSE_UNSUPPORTED_DATA: u16 = 1003;
+const CLOSE_INVALID_PAYLOAD: u16 = 1007;
+const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
+/// Pings sent without a pong before the socket is considered dead.
+const MAX_MISSED_PONGS: u32 = 2;
+/// Most queue items written per flush.
+const MAX_BATCH: usize = 64;
+/// Bound on the whole close handshake (our Close, the peer's reply, the drain).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Most bytes read and discarded after a close before the TCP connection is dropped.
+const LINGER_MAX_BYTES: usize = 256 * 1024;
+
+type WsStream = WebSocketStream<TokioIo<Upgraded>>;
+type WsSink = SplitSink<WsStream, Message>;
+type WsSource = SplitStream<WsStream>;
+
+/// Who the session is for and how it behaves.
+pub(crate) struct Params<H> {
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) user: UserId,
+    pub(crate) scope: Scope,
+    pub(crate) handler: Arc<H>,
+    pub(crate) config: WsConfig,
+}
+
+/// Why a session (or one half of it) ended.
+#[derive(Debug)]
+enum End {
+    /// The other half ended first.
+    Stopped,
+    /// The peer sent a Close frame.
+    PeerClosed,
+    /// The connection is unusable; nothing more is sent.
+    Broken(TransportError),
+    /// Send this Close frame, then end.
+    Close(CloseRequest),
+}
+
+/// Waits for hyper to hand over the connection, then runs the session to its end.
+pub(crate) async fn run<H: SessionHandler>(pending: PendingUpgrade, params: Params<H>) {
+    let PendingUpgrade { on_upgrade, conn } = pending;
+    let upgraded = match on_upgrade.await {
+        Ok(upgraded) => upgraded,
+        Err(error) => {
+            tracing::debug!(%error, "websocket upgrade did not complete");
+            return;
+        }
+    };
+    let config = tungstenite_config(&params.config);
+    let stream = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+        .await;
+    let (socket, queue) = Socket::new(
+        params.hub.next_socket_id(),
+        params.user,
+        params.scope,
+        &params.config,
+    );
+    let registration = Registration::new(&params.hub, &socket);
+    let end = drive(stream, &socket, queue, &*params.handler, &params.config, conn.shutdown()).await;
+    drop(registration);
+    params.handler.on_close(&socket);
+    tracing::debug!(socket = %socket.id(), user = %socket.user(), ?end, "websocket session ended");
+    // `conn` (the connection permit) is released here, after the socket is gone.
+    drop(conn);
+}
+
+/// Keeps the socket in the hub for as long as it lives (even if a handler panics).
+struct Registration<'a> {
+    hub: &'a Hub,
+    socket: Socket,
+}
+
+impl<'a> Registration<'a> {
+    fn new(hub: &'a Hub, socket: &Socket) -> Self {
+        hub.register(socket.clone());
+        Registration {
+            hub,
+            socket: socket.clone(),
+        }
+    }
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        self.hub.unregister(&self.socket);
+    }
+}
+
+async fn drive<H: SessionHandler>(
+    stream: WsStream,
+    socket: &Socket,
+    queue: mpsc::Receiver<Outbound>,
+    handler: &H,
+    config: &WsConfig,
+    shutdown: watch::Receiver<bool>,
+) -> End {
+    let (mut sink, mut source) = stream.split();
+    let missed_pongs = AtomicU32::new(0);
+    let (reader_done, writer_done) = (Stop::default(), Stop::default());
+    let reader = async {
+        handler.on_open(socket).await;
+        socket.open_done();
+        let end = read_loop(&mut source, socket, handler, &missed_pongs, &writer_done).await;
+        reader_done.trigger();
+        end
+    };
+    let writer = async {
+        let writer = Writer {
+            socket,
+            queue,
+            sequencer: Sequencer::new(config.queue_frames),
+            shutdown,
+            missed_pongs: &missed_pongs,
+            ping_interval: config.ping_interval,
+            frames: Vec::new(),
+        };
+        let end = writer.run(&mut sink, &reader_done).await;
+        writer_done.trigger();
+        end
+    };
+    let (read_end, write_end) = tokio::join!(reader, writer);
+    let end = match read_end {
+        End::Stopped => write_end,
+        read_end => read_end,
+    };
+    if let Ok(stream) = sink.reunite(source) {
+        finish(stream, &end).await;
+    }
+    end
+}
+
+async fn read_loop<H: SessionHandler>(
+    source: &mut WsSource,
+    socket: &Socket,
+    handler: &H,
+    missed_pongs: &AtomicU32,
+    writer_done: &Stop,
+) -> End {
+    loop {
+        let message = tokio::select! {
+            biased;
+            () = writer_done.wait() => return End::Stopped,
+            message = source.next() => message,
+        };
+        let Some(message) = message else {
+            return End::Broken(TransportError::WebSocket("connection closed".into()));
+        };
+        match message {
+            Ok(Message::Text(text)) => match decode_client_frame(&text) {
+                Ok(frame) => handler.on_frame(socket, frame).await,
+                Err(error) => {
+                    socket.send(&ServerFrame::Error {
+                        code: ErrorCode::BadFrame,
+                        message: error.message().to_owned(),
+                        client_id: None,
+                    });
+                }
+            },
+            Ok(Message::Binary(_)) => {
+                return End::close(CLOSE_UNSUPPORTED_DATA, "binary frames are not supported");
+            }
+            Ok(Message::Pong(_)) => missed_pongs.store(0, Ordering::Release),
+            Ok(Message::Close(_)) => return End::PeerClosed,
+            Ok(Message::Ping(_) | Message::Frame(_)) => {}
+            Err(error) => return End::after_read_error(error),
+        }
+    }
+}
+
+/// The writing half: queue → ordering filter → batched writes; pings; close signals.
+struct Writer<'a> {
+    socket: &'a Socket,
+    queue: mpsc::Receiver<Outbound>,
+    sequencer: Sequencer,
+    shutdown: watch::Receiver<bool>,
+    missed_pongs: &'a AtomicU32,
+    ping_interval: Duration,
+    /// Frames of the current batch (empty between batches).
+    frames: Vec<Utf8Bytes>,
+}
+
+impl Writer<'_> {
+    async fn run(mut self, sink: &mut WsSink, reader_done: &Stop) -> End {
+        let mut ping = tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let mut send_ping = false;
+            tokio::select! {
+                biased;
+                request = self.socket.close_requested() => return End::Close(request),
+                () = shutdown::signalled(&mut self.shutdown) => return End::going_away(),
+                () = reader_done.wait() => return End::Stopped,
+                _ = ping.tick() => {
+                    if self.missed_pongs.fetch_add(1, Ordering::AcqRel) >= MAX_MISSED_PONGS {
+                        return End::close(CLOSE_GOING_AWAY, "ping timeout");
+                    }
+                    send_ping = true;
+                }
+                item = self.queue.recv() => {
+                    let Some(item) = item else {
+                        return End::Broken(TransportError::WebSocket("queue closed".into()));
+                    };
+                    if self.collect(item).is_err() {
+                        return End::close(CLOSE_TRY_AGAIN_LATER, "too slow, reconnect");
+                    }
+                }
+            }
+            let write = write_batch(sink, &mut self.frames, send_ping);
+            tokio::select! {
+                biased;
+                request = self.socket.close_requested() => return End::Close(request),
+                () = shutdown::signalled(&mut self.shutdown) => return End::going_away(),
+                () = reader_done.wait() => return End::Stopped,
+                () = tokio::time::sleep(self.ping_interval) => {
+                    return End::Broken(TransportError::WebSocket("write timed out".into()));
+                }
+                result = write => {
+                    if let Err(error) = result {
+                        return End::Broken(TransportError::WebSocket(error.into()));
+                    }
+                }
+            }
+            if self.frames.capacity() > MAX_BATCH {
+                self.frames = Vec::new(); // a big replay should not pin memory
+            }
+        }
+    }
+
+    /// Takes `first` and whatever else is queued (up to a batch) through the sequencer.
+    fn collect(&mut self, first: Outbound) -> Result<(), super::sequencer::Overflow> {
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(item) = next {
+            self.socket.dequeued(&item);
+            self.sequencer.push(item, &mut self.frames)?;
+            taken += 1;
+            next = if taken < MAX_BATCH {
+                self.queue.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        Ok(())
+    }
+}
+
+/// Feeds every frame of the batch, then flushes once.
+async fn write_batch(
+    sink: &mut WsSink,
+    frames: &mut Vec<Utf8Bytes>,
+    ping: bool,
+) -> Result<(), WsError> {
+    if ping {
+        sink.feed(Message::Ping(Bytes::new())).await?;
+    }
+    for text in frames.drain(..) {
+        sink.feed(Message::Text(text)).await?;
+    }
+    sink.flush().await
+}
+
+/// The close handshake, bounded in time: send our Close (or flush the echo of
+/// the peer's), wait for the reply, then half-close and drain what the peer
+/// still sends so the Close frame is not lost to a TCP reset.
+async fn finish(mut stream: WsStream, end: &End) {
+    let handshake = async {
+        match end {
+            End::Close(request) => {
+                let frame = CloseFrame {
+                    code: CloseCode::from(request.code),
+                    reason: Utf8Bytes::from(request.reason.as_str()),
+                };
+                if stream.close(Some(frame)).await.is_ok() {
+                    // tungstenite ends the stream once the peer's Close arrives.
+                    while let Some(Ok(_)) = stream.next().await {}
+                }
+            }
+            End::PeerClosed => {
+                let _ = SinkExt::close(&mut stream).await;
+            }
+            End::Stopped | End::Broken(_) => return,
+        }
+        linger(stream.get_mut()).await;
+    };
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, handshake).await;
+}
+
+async fn linger(io: &mut TokioIo<Upgraded>) {
+    let _ = io.shutdown().await;
+    let mut buffer = vec![0; 4096];
+    let mut drained = 0;
+    while drained < LINGER_MAX_BYTES {
+        match io.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
+}
+
+impl End {
+    fn close(code: u16, reason: &str) -> Self {
+        End::Close(CloseRequest {
+            code,
+            reason: reason.to_owned(),
+        })
+    }
+
+    fn going_away() -> Self {
+        End::close(CLOSE_GOING_AWAY, "server shutting down")
+    }
+
+    /// Maps a tungstenite read error to the close code the peer deserves.
+    fn after_read_error(error: WsError) -> Self {
+        match error {
+            WsError::Capacity(_) => End::close(CLOSE_MESSAGE_TOO_BIG, "message too big"),
+            WsError::Utf8(_) => End::close(CLOSE_INVALID_PAYLOAD, "invalid utf-8"),
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                End::Broken(TransportError::WebSocket(error.into()))
+            }
+            WsError::Protocol(_) => End::close(CLOSE_PROTOCOL_ERROR, "protocol error"),
+            error => End::Broken(TransportError::WebSocket(error.into())),
+        }
+    }
+}
+
+fn tungstenite_config(config: &WsConfig) -> WebSocketConfig {
+    // The write buffer only grows past its target while the peer is not reading,
+    // and then by at most one frame, which the queue limits bound.
+    let max_write_buffer =
+        config.write_buffer + config.queue_bytes.max(config.max_message_bytes) + 1024;
+    WebSocketConfig::default()
+        .read_buffer_size(config.read_buffer)
+        .write_buffer_size(config.write_buffer)
+        .max_write_buffer_size(max_write_buffer)
+        .max_message_size(Some(config.max_message_bytes))
+        .max_frame_size(Some(config.max_message_bytes))
+}
