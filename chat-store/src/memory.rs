@@ -6,6 +6,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+use std::fmt;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use chat_core::{MessageId, Thread, ThreadId, Timestamp, UserId, UserPair, Username};
@@ -22,7 +23,8 @@ use state::State;
 /// one at a time and in id order: each append draws a ticket under the state
 /// lock and its callback waits for its turn. They run without any lock held, so
 /// they may read the store and call `append_message`, but must not call
-/// `append_message_then` (that would wait for a turn behind their own).
+/// `append_message_then` (that would wait for a turn behind their own). A
+/// panicking callback unwinds into its caller; the turn still passes on.
 ///
 /// ```
 /// use chat_store::{MemoryStore, Store};
@@ -30,7 +32,7 @@ use state::State;
 /// assert!(store.list_users()?.is_empty());
 /// # Ok::<(), chat_store::StoreError>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
     /// The ticket whose callback may run next.
@@ -51,6 +53,17 @@ impl MemoryStore {
         // Nothing in `State` is left half-updated by a panic (every method checks
         // before it mutates), so a poisoned lock still guards consistent data.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    /// Counts only: the state holds password hashes, which must not reach logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (users, messages) = self.state().counts();
+        f.debug_struct("MemoryStore")
+            .field("users", &users)
+            .field("messages", &messages)
+            .finish_non_exhaustive()
     }
 }
 

@@ -60,8 +60,11 @@ pub struct SqliteConfig {
 ///
 /// Callbacks of `append_message_then` run on the writer thread, one at a time
 /// in id order, after the commit. Keep them short and non-blocking (e.g.
-/// `try_send` to subscribers); they must not wait on another append, since the
-/// writer cannot commit it while it runs the callback.
+/// `try_send` to subscribers): while one runs, nothing commits. They may read
+/// the store and queue more appends with `append_message_then`; a blocking
+/// `append_message` from a callback fails at once instead of deadlocking.
+/// `append_message_then` itself returns at once unless the queue is full
+/// (`SqliteConfig::queue_capacity`), in which case it waits for room.
 ///
 /// Dropping the store lets the writer commit what is queued, run those
 /// callbacks, and stop; the drop waits for that.
@@ -241,6 +244,9 @@ impl Store for SqliteStore {
     }
 
     fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError> {
+        if self.writer.is_current_thread() {
+            return Err(backend(writer::CalledFromCallback));
+        }
         let (sender, receiver) = sync_channel(1);
         self.writer.submit(
             message,

@@ -70,7 +70,8 @@ pub struct Appended {
 
 /// Runs once an append's outcome is durable. Stores call these in commit order
 /// (ascending message id), one at a time, so a caller can broadcast from it and
-/// every listener sees messages in id order.
+/// every listener sees messages in id order. (Outcomes that created nothing, a
+/// duplicate or an error, carry no new id; they run in submission order among the rest.)
 pub type AppendCallback = Box<dyn FnOnce(Result<Appended, StoreError>) + Send + 'static>;
 
 /// A page of history, oldest first.
@@ -139,11 +140,11 @@ pub trait Store: Send + Sync + 'static {
     fn set_password_hash(&self, user: UserId, password_hash: &str) -> Result<(), StoreError>;
 
     // --- sessions ---
-    /// Stores a new session under the token's hash.
+    /// Stores a new session under the token's hash; `NotFound` for an unknown user.
     fn create_session(&self, token: &TokenHash, session: &Session) -> Result<(), StoreError>;
     /// The session for a token hash, if it exists (expiry is the caller's rule).
     fn session(&self, token: &TokenHash) -> Result<Option<Session>, StoreError>;
-    /// Moves `last_seen` forward to `now`.
+    /// Moves `last_seen` forward to `now` (never backwards; an unknown token is a no-op).
     fn touch_session(&self, token: &TokenHash, now: Timestamp) -> Result<(), StoreError>;
     /// Deletes one session; true if it existed.
     fn delete_session(&self, token: &TokenHash) -> Result<bool, StoreError>;
@@ -151,7 +152,8 @@ pub trait Store: Send + Sync + 'static {
     fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError>;
 
     // --- threads ---
-    /// The 1:1 thread of `pair`, created (with both memberships) if missing.
+    /// The 1:1 thread of `pair`, created (with both memberships) if missing;
+    /// `NotFound` if either user does not exist.
     fn get_or_create_direct_thread(
         &self,
         pair: UserPair,
@@ -161,12 +163,14 @@ pub trait Store: Send + Sync + 'static {
     fn thread(&self, id: ThreadId) -> Result<Option<Thread>, StoreError>;
     /// Every thread `user` is a member of, most recent activity first
     /// (last message id, else creation), with last message and unread count.
+    /// Threads with messages come first, by last message id descending; then
+    /// threads without messages, newest created first.
     fn threads_of(&self, user: UserId) -> Result<Vec<ThreadSummary>, StoreError>;
 
     // --- messages ---
     /// Appends a message durably and returns once committed. A repeated
     /// (thread, sender, client id) stores nothing and returns the earlier row
-    /// with `created: false`.
+    /// with `created: false`. `NotFound` if the thread or the sender does not exist.
     fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError>;
     /// Like `append_message`, but returns at once; `done` runs once the outcome is
     /// durable, in commit order across all appends of this store.
@@ -175,6 +179,7 @@ pub trait Store: Send + Sync + 'static {
     }
     /// Up to `limit` messages of a thread with id < `before` (or the newest when
     /// `None`), returned oldest first, plus whether older ones exist.
+    /// An unknown thread gives an empty page.
     fn history(
         &self,
         thread: ThreadId,
@@ -183,6 +188,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<HistoryPage, StoreError>;
     /// Messages with id > `after` in every thread `user` belongs to (or only in
     /// `thread` when given), oldest first; at most `limit`, the newest ones when more.
+    /// A `thread` that `user` is not a member of gives nothing.
     fn messages_after(
         &self,
         user: UserId,
@@ -200,15 +206,18 @@ pub trait Store: Send + Sync + 'static {
     // --- read cursors and contacts ---
     /// Moves `user`'s read cursor in `thread` forward to `up_to` (clamped to the
     /// thread's newest message); never backwards. Returns the cursor after the call.
+    /// `NotFound` for an unknown thread or user.
     fn mark_read(
         &self,
         user: UserId,
         thread: ThreadId,
         up_to: MessageId,
     ) -> Result<MessageId, StoreError>;
-    /// Every member's read cursor in a thread (0 when never read).
+    /// Every member's read cursor in a thread (0 when never read), ascending by
+    /// user id; empty for an unknown thread.
     fn read_cursors(&self, thread: ThreadId) -> Result<Vec<(UserId, MessageId)>, StoreError>;
     /// Every other user, with the 1:1 thread if any, its last message and my
-    /// unread count; threads with activity first (newest first), then the rest by name.
+    /// unread count; threads with activity first (newest first), then the rest by name
+    /// (ignoring case).
     fn contacts(&self, user: UserId) -> Result<Vec<Contact>, StoreError>;
 }

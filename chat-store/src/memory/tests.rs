@@ -80,3 +80,14 @@ fn a_panicking_callback_passes_the_turn_on() {
     );
     assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap().get(), 2);
 }
+
+#[test]
+fn debug_output_leaves_password_hashes_out() {
+    let store = MemoryStore::new();
+    let name = Username::parse("alice").unwrap();
+    store
+        .create_user(&name, "$argon2id$secret", Timestamp::from_millis(0))
+        .unwrap();
+    let shown = format!("{store:?}");
+    assert_eq!(shown, "MemoryStore { users: 1, messages: 0, .. }");
+}

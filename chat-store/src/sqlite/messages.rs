@@ -1,6 +1,6 @@
 //! Reading messages: history pages, resume batches, the newest id.
 //!
-//! Both page queries walk the `messages_thread_id (thread_id, id)` index
+//! Both page queries walk the `messages_thread_id (thread_id, id, sender_id)` index
 //! backwards from a bound and stop after `limit + 1` rows, so their cost does
 //! not grow with the size of the thread (see the query-plan test).
 

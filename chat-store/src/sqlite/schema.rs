@@ -79,6 +79,9 @@ fn user_version(conn: &Connection) -> Result<i64, StoreError> {
 /// `messages` uses AUTOINCREMENT so an id is never handed out twice, even after
 /// deletes, and ids grow strictly across every process writing the file.
 /// Members live in `thread_members` for direct threads and (later) group rooms alike.
+/// `messages_thread_id` carries `sender_id` so unread counts ("after my cursor,
+/// not mine") read the index alone; `messages.sender_id` has no index of its
+/// own because users are never deleted.
 const V1: &str = "
 CREATE TABLE users (
     id                 INTEGER PRIMARY KEY,
@@ -125,7 +128,7 @@ CREATE TABLE messages (
     client_id TEXT,
     UNIQUE (thread_id, sender_id, client_id)
 ) STRICT;
-CREATE INDEX messages_thread_id ON messages (thread_id, id);
+CREATE INDEX messages_thread_id ON messages (thread_id, id, sender_id);
 
 CREATE TABLE read_cursors (
     user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,

@@ -328,3 +328,35 @@ fn page_queries_search_the_thread_index() {
         ["SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)"]
     );
 }
+
+#[test]
+fn a_callback_may_read_and_queue_but_not_block_on_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("chat.db")).unwrap());
+    let (a, _, thread) = seed(&store);
+    let (tx, rx) = channel();
+    let inner = Arc::clone(&store);
+    let next = message(thread, &a, "queued from a callback");
+    let blocked = message(thread, &a, "would deadlock");
+    store.append_message_then(
+        message(thread, &a, "first"),
+        Box::new(move |outcome| {
+            let first = outcome.unwrap().message.id;
+            let seen = inner.history(thread, None, 10).unwrap().messages.len();
+            let refused = inner.append_message(blocked);
+            let tx2 = tx.clone();
+            inner.append_message_then(
+                next,
+                Box::new(move |o| tx2.send(Err(o.unwrap().message.id)).unwrap()),
+            );
+            tx.send(Ok((first, seen, refused.is_err()))).unwrap();
+        }),
+    );
+    let (first, seen, refused) = rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap();
+    assert_eq!((seen, refused), (1, true));
+    let queued = rx
+        .recv_timeout(Duration::from_secs(10))
+        .unwrap()
+        .unwrap_err();
+    assert!(queued > first);
+}

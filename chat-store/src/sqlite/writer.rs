@@ -30,6 +30,12 @@ struct Request {
     done: AppendCallback,
 }
 
+/// `append_message` was called from an append callback, on the writer thread:
+/// waiting there for the writer would never end.
+#[derive(Debug, thiserror::Error)]
+#[error("append_message called from an append callback (use append_message_then)")]
+pub(super) struct CalledFromCallback;
+
 /// Why a whole batch failed (every item of it gets one of these).
 #[derive(Debug, thiserror::Error)]
 #[error("the batch holding this message was not committed")]
@@ -50,6 +56,13 @@ impl Writer {
             sender: Some(sender),
             handle: Some(handle),
         })
+    }
+
+    /// Whether the caller is running on the writer thread (inside a callback).
+    pub(super) fn is_current_thread(&self) -> bool {
+        self.handle
+            .as_ref()
+            .is_some_and(|h| h.thread().id() == thread::current().id())
     }
 
     /// Queues an append; blocks while the queue is full (backpressure). If the
