@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::routes;
 use crate::secrets;
+use crate::watch::SocketRegistry;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "chat_session";
@@ -47,6 +48,8 @@ pub struct AppState {
     names: RwLock<HashMap<UserId, Username>>,
     /// Threads by id (membership of 1:1 threads never changes).
     threads: RwLock<HashMap<ThreadId, Arc<Thread>>>,
+    /// Open sockets and their sessions.
+    pub sockets: SocketRegistry,
 }
 
 /// A logged-in user, as resolved from the session cookie.
@@ -86,6 +89,7 @@ impl AppState {
             typing_throttle: Mutex::new(Throttle::new(std::time::Duration::from_secs(2))),
             names: RwLock::new(HashMap::new()),
             threads: RwLock::new(HashMap::new()),
+            sockets: SocketRegistry::default(),
             config,
         }
     }
@@ -136,7 +140,7 @@ impl AppState {
         Ok(Some(thread))
     }
 
-    /// The thread if `user` is a member, else `None` (callers answer 404 / not_member).
+    /// The thread if `user` is a member, else `None` (callers answer 404 / `not_member`).
     pub async fn member_thread(
         &self,
         user: UserId,

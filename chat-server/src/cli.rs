@@ -57,7 +57,7 @@ enum UserCommand {
 
 #[derive(Debug, Args)]
 struct DbArg {
-    /// SQLite database file.
+    /// `SQLite` database file.
     #[arg(long, env = "CHAT_DB", default_value = "chat.db")]
     db: PathBuf,
 }
@@ -72,7 +72,7 @@ struct ServeArgs {
     /// Mark cookies Secure (serve behind HTTPS).
     #[arg(long, env = "CHAT_SECURE_COOKIES")]
     secure_cookies: bool,
-    /// Another origin allowed to open WebSockets (repeatable), e.g. https://chat.example.
+    /// Another origin allowed to open `WebSockets` (repeatable), e.g. `https://chat.example`.
     #[arg(
         long = "allowed-origin",
         env = "CHAT_ALLOWED_ORIGINS",
@@ -88,6 +88,15 @@ struct ServeArgs {
     /// Most simultaneous connections; beyond it new ones get 503.
     #[arg(long, env = "CHAT_MAX_CONNECTIONS", default_value_t = 18_000)]
     max_connections: usize,
+    /// Signups per client address per hour; 0 turns the limit off.
+    #[arg(long, env = "CHAT_SIGNUP_LIMIT", default_value_t = 30)]
+    signup_limit: u32,
+    /// Behind a reverse proxy: take the client address from the last X-Forwarded-For hop.
+    #[arg(long, env = "CHAT_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Idle session lifetime in hours (since last use).
+    #[arg(long, env = "CHAT_SESSION_IDLE_HOURS", default_value_t = 48)]
+    session_idle_hours: u64,
 }
 
 /// Parses the command line and runs the chosen command.
@@ -115,6 +124,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     config.msg_rate = args.msg_rate;
     config.session_ttl = Duration::from_secs(args.session_days.saturating_mul(24 * 3600));
     config.max_connections = args.max_connections;
+    config.signup_limit = args.signup_limit;
+    config.trust_proxy = args.trust_proxy;
+    config.session_idle_ttl = Duration::from_secs(args.session_idle_hours.saturating_mul(3600));
     if config.msg_rate == 0 {
         tracing::warn!("message rate limit is off (--msg-rate 0)");
     }

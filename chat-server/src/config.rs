@@ -9,11 +9,11 @@ use std::time::Duration;
 pub struct Config {
     /// Where to listen.
     pub addr: SocketAddr,
-    /// The SQLite database file (created with its migrations on first start).
+    /// The `SQLite` database file (created with its migrations on first start).
     pub db: PathBuf,
     /// Mark cookies `Secure` and treat the own origin as `https://`.
     pub secure_cookies: bool,
-    /// Extra origins allowed to open WebSockets, compared exactly.
+    /// Extra origins allowed to open `WebSockets`, compared exactly.
     pub allowed_origins: Vec<String>,
     /// Messages per user per second (burst twice that); 0 = unlimited.
     pub msg_rate: u32,
@@ -23,6 +23,10 @@ pub struct Config {
     pub session_idle_ttl: Duration,
     /// Most simultaneous connections before answering 503.
     pub max_connections: usize,
+    /// Signups per client address per hour; 0 = unlimited.
+    pub signup_limit: u32,
+    /// Take the client address from the last `X-Forwarded-For` hop.
+    pub trust_proxy: bool,
 }
 
 impl Config {
@@ -34,9 +38,11 @@ impl Config {
             secure_cookies: false,
             allowed_origins: Vec::new(),
             msg_rate: 20,
-            session_ttl: Duration::from_secs(14 * 24 * 3600),
-            session_idle_ttl: Duration::from_secs(2 * 24 * 3600),
+            session_ttl: Duration::from_hours(14 * 24),
+            session_idle_ttl: Duration::from_hours(2 * 24),
             max_connections: 18_000,
+            signup_limit: 30,
+            trust_proxy: false,
         }
     }
 }

@@ -11,6 +11,7 @@ mod routes;
 pub mod secrets;
 pub mod server;
 pub mod views;
+pub mod watch;
 
 pub use config::Config;
 pub use server::{ServerError, run};

@@ -115,11 +115,16 @@ pub fn close_user_sockets(state: &AppState, user: UserId, reason: &str) {
 pub struct WsSession {
     /// The app.
     pub state: Arc<AppState>,
+    /// The session the socket was opened under.
+    pub token: chat_store::TokenHash,
 }
 
 impl SessionHandler for WsSession {
     async fn on_open(&self, socket: &Socket) {
         let state = &self.state;
+        for old in state.sockets.add(self.token, socket) {
+            old.close(CLOSE_POLICY, "too many open connections");
+        }
         let user = socket.user();
         let scope = scope_thread(socket);
         let hello = async {
@@ -155,6 +160,10 @@ impl SessionHandler for WsSession {
             ClientFrame::Resume { after } => on_resume(state, socket, after).await,
         }
     }
+
+    fn on_close(&self, socket: &Socket) {
+        self.state.sockets.remove(socket);
+    }
 }
 
 async fn on_send(
@@ -188,15 +197,15 @@ async fn on_send(
             // A retry: answer with the stored message; nothing new is broadcast.
             let name = state.username(socket.user()).await.map(|n| n.to_string());
             let mut message = views::wire_message(&appended.message, &name.unwrap_or_default());
-            message.client_id = client_id.clone();
+            message.client_id.clone_from(&client_id);
             socket.send(&ServerFrame::Message(message));
         }
         Ok(_) => {}
         Err(PostError::NotMember) => {
-            reply_error(ErrorCode::NotMember, "not a member of this thread")
+            reply_error(ErrorCode::NotMember, "not a member of this thread");
         }
         Err(PostError::RateLimited) => {
-            reply_error(ErrorCode::RateLimited, "too many messages; slow down")
+            reply_error(ErrorCode::RateLimited, "too many messages; slow down");
         }
         Err(PostError::App(e)) => {
             tracing::error!(error = %e, "send failed");

@@ -73,6 +73,7 @@ pub async fn run(
         ..ServerConfig::default()
     };
     let state = Arc::new(AppState::new(config, store, hub, layer));
+    tokio::spawn(crate::watch::run(Arc::clone(&state)));
     announce(local);
     serve(listener, transport, Arc::new(ChatApp(state)), shutdown).await?;
     tracing::info!("server stopped");

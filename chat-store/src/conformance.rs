@@ -24,7 +24,9 @@
 
 mod accounts;
 mod messages;
+mod revocations;
 mod threads;
+mod throttle;
 
 use chat_core::{
     ChatMessage, ClientMessageId, MessageBody, MessageId, ThreadId, Timestamp, UserPair, Username,
@@ -41,9 +43,13 @@ pub use messages::{
     latest_message_id_is_per_user_and_thread, messages_after_keeps_the_newest_when_truncated,
     messages_after_spans_the_users_threads,
 };
+pub use revocations::{revocations_are_polled_in_id_order, session_deletes_record_revocations};
 pub use threads::{
     contacts_list_every_other_user, direct_thread_is_the_same_from_both_sides,
     read_cursors_move_forward_and_are_clamped, threads_of_orders_by_activity,
+};
+pub use throttle::{
+    login_failures_count_within_the_window, signup_attempts_count_per_client_in_the_window,
 };
 
 /// One named case of the suite.
@@ -68,6 +74,22 @@ pub const CASES: &[Case] = &[
     case(
         "sessions_are_created_found_touched_and_deleted",
         sessions_are_created_found_touched_and_deleted,
+    ),
+    case(
+        "session_deletes_record_revocations",
+        session_deletes_record_revocations,
+    ),
+    case(
+        "revocations_are_polled_in_id_order",
+        revocations_are_polled_in_id_order,
+    ),
+    case(
+        "login_failures_count_within_the_window",
+        login_failures_count_within_the_window,
+    ),
+    case(
+        "signup_attempts_count_per_client_in_the_window",
+        signup_attempts_count_per_client_in_the_window,
     ),
     case(
         "direct_thread_is_the_same_from_both_sides",
@@ -134,6 +156,10 @@ macro_rules! store_conformance_tests {
             usernames_are_unique_in_any_case,
             users_are_found_by_name_in_any_case,
             sessions_are_created_found_touched_and_deleted,
+            session_deletes_record_revocations,
+            revocations_are_polled_in_id_order,
+            login_failures_count_within_the_window,
+            signup_attempts_count_per_client_in_the_window,
             direct_thread_is_the_same_from_both_sides,
             threads_of_orders_by_activity,
             read_cursors_move_forward_and_are_clamped,

@@ -8,6 +8,20 @@
 //!   passes; run it against your own store with `conformance::run_all` or
 //!   `store_conformance_tests!`.
 //!
+//! Besides users, sessions, threads and messages, a store keeps what several
+//! server processes must share:
+//!
+//! - **Revocations.** `delete_session` and `delete_user_sessions` record a
+//!   [`Revocation`] in the same transaction as the delete. Each process starts
+//!   polling at `latest_revocation_id` and calls `revocations_after` to close the
+//!   ended sessions' sockets. Recording one prunes the log to the newest
+//!   [`REVOCATIONS_KEPT`] (one cheap range delete per insert), so it never grows.
+//! - **Throttling counters.** [`LoginFailures`] per account
+//!   (`record_login_failure`, `login_failures`, `clear_login_failures`) and signup
+//!   attempts per client address (`record_signup_attempt`, which prunes attempts
+//!   older than its window). Time comes in as `now`; the store reads no clock
+//!   for them.
+//!
 //! The trait is synchronous. Async callers reach it through `spawn_blocking`.
 //! No backend type (rusqlite, r2d2) appears in this crate's API: backend
 //! failures arrive as [`StoreError::Backend`].
@@ -55,6 +69,6 @@ pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteConfig, SqliteStore};
 pub use store::{
-    AppendCallback, Appended, Contact, Credentials, HistoryPage, NewMessage, ResumeBatch, Session,
-    Store, ThreadSummary, TokenHash, User,
+    AppendCallback, Appended, Contact, Credentials, HistoryPage, LoginFailures, NewMessage,
+    REVOCATIONS_KEPT, ResumeBatch, Revocation, Session, Store, ThreadSummary, TokenHash, User,
 };

@@ -2,18 +2,21 @@
 //! `SqliteStore` (both pass `chat_store::conformance`). For tests, demos and
 //! embedders who do not need durability.
 
+mod revocations;
 mod state;
 #[cfg(test)]
 mod tests;
+mod throttle;
 
 use std::fmt;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use chat_core::{MessageId, Thread, ThreadId, Timestamp, UserId, UserPair, Username};
 
 use crate::{
-    AppendCallback, Appended, Contact, Credentials, HistoryPage, NewMessage, ResumeBatch, Session,
-    Store, StoreError, ThreadSummary, TokenHash, User,
+    AppendCallback, Appended, Contact, Credentials, HistoryPage, LoginFailures, NewMessage,
+    ResumeBatch, Revocation, Session, Store, StoreError, ThreadSummary, TokenHash, User,
 };
 use state::State;
 
@@ -125,14 +128,68 @@ impl Store for MemoryStore {
     }
 
     fn delete_session(&self, token: &TokenHash) -> Result<bool, StoreError> {
-        Ok(self.state().sessions.remove(token).is_some())
+        let mut state = self.state();
+        let Some(session) = state.sessions.remove(token) else {
+            return Ok(false);
+        };
+        state.revocations.record(session.user, Some(*token));
+        Ok(true)
     }
 
     fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError> {
         let mut state = self.state();
         let before = state.sessions.len();
         state.sessions.retain(|_, s| s.user != user);
+        state.revocations.record(user, None);
         Ok(u64::try_from(before - state.sessions.len()).unwrap_or(u64::MAX))
+    }
+
+    fn revocations_after(&self, after: i64, limit: usize) -> Result<Vec<Revocation>, StoreError> {
+        Ok(self.state().revocations.after(after, limit))
+    }
+
+    fn latest_revocation_id(&self) -> Result<i64, StoreError> {
+        Ok(self.state().revocations.latest_id())
+    }
+
+    fn record_login_failure(
+        &self,
+        user: UserId,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<LoginFailures, StoreError> {
+        let mut state = self.state();
+        if !state.has_user(user) {
+            return Err(StoreError::NotFound);
+        }
+        Ok(state.throttle.record_login_failure(user, now, window))
+    }
+
+    fn login_failures(&self, user: UserId) -> Result<LoginFailures, StoreError> {
+        let state = self.state();
+        Ok(state
+            .throttle
+            .login_failures
+            .get(&user)
+            .copied()
+            .unwrap_or_default())
+    }
+
+    fn clear_login_failures(&self, user: UserId) -> Result<(), StoreError> {
+        self.state().throttle.login_failures.remove(&user);
+        Ok(())
+    }
+
+    fn record_signup_attempt(
+        &self,
+        client: &str,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<u32, StoreError> {
+        Ok(self
+            .state()
+            .throttle
+            .record_signup_attempt(client, now, window))
     }
 
     fn get_or_create_direct_thread(

@@ -5,14 +5,24 @@
 //! `busy_timeout` for contention. Message appends go through one writer thread
 //! that commits them in groups (see `writer`). Every connection runs with
 //! `foreign_keys=ON`, `synchronous=FULL` and a prepared-statement cache.
+//!
+//! Schema version 2 adds `revocations`, `login_failures` and `signup_attempts`
+//! (see `schema`). A revocation is inserted by the pool transaction that
+//! deletes the session(s), which also prunes the log to the newest
+//! `REVOCATIONS_KEPT` (see `revocations::record`). `record_signup_attempt`
+//! prunes every client's attempts older than its window, through an index on
+//! `at`. Other processes see all three tables as soon as the writing
+//! transaction commits.
 
 mod accounts;
 mod messages;
+mod revocations;
 mod rows;
 mod schema;
 #[cfg(test)]
 mod tests;
 mod threads;
+mod throttle;
 mod writer;
 
 use std::fmt;
@@ -26,8 +36,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::{
-    AppendCallback, Appended, Contact, Credentials, HistoryPage, NewMessage, ResumeBatch, Session,
-    Store, StoreError, ThreadSummary, TokenHash, User,
+    AppendCallback, Appended, Contact, Credentials, HistoryPage, LoginFailures, NewMessage,
+    ResumeBatch, Revocation, Session, Store, StoreError, ThreadSummary, TokenHash, User,
 };
 use rows::{backend, store_error};
 use writer::Writer;
@@ -220,6 +230,40 @@ impl Store for SqliteStore {
 
     fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError> {
         self.write(|c| accounts::delete_user_sessions(c, user))
+    }
+
+    fn revocations_after(&self, after: i64, limit: usize) -> Result<Vec<Revocation>, StoreError> {
+        self.read(|c| revocations::after(c, after, limit))
+    }
+
+    fn latest_revocation_id(&self) -> Result<i64, StoreError> {
+        self.read(revocations::latest_id)
+    }
+
+    fn record_login_failure(
+        &self,
+        user: UserId,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<LoginFailures, StoreError> {
+        self.write(|c| throttle::record_login_failure(c, user, now, window))
+    }
+
+    fn login_failures(&self, user: UserId) -> Result<LoginFailures, StoreError> {
+        self.read(|c| throttle::login_failures(c, user))
+    }
+
+    fn clear_login_failures(&self, user: UserId) -> Result<(), StoreError> {
+        self.write(|c| throttle::clear_login_failures(c, user))
+    }
+
+    fn record_signup_attempt(
+        &self,
+        client: &str,
+        now: Timestamp,
+        window: Duration,
+    ) -> Result<u32, StoreError> {
+        self.write(|c| throttle::record_signup_attempt(c, client, now, window))
     }
 
     fn get_or_create_direct_thread(

@@ -7,6 +7,11 @@ use chat_core::{
 
 use crate::StoreError;
 
+/// How many revocations a store keeps: recording one deletes those more than
+/// this many ids below it. At one poll every few hundred milliseconds, a
+/// process misses revocations only if this many happen between two polls.
+pub const REVOCATIONS_KEPT: i64 = 10_000;
+
 /// A registered user (without secrets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -42,6 +47,28 @@ pub struct Session {
     pub last_seen: Timestamp,
     /// Absolute expiry.
     pub expires_at: Timestamp,
+}
+
+/// A session ended server-side (logout, password change). Every server process
+/// polls these ([`Store::revocations_after`]) to close that session's (or
+/// user's) open `WebSocket`s quickly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// Strictly increasing across every process writing the store; never reused.
+    pub id: i64,
+    /// Whose session(s) ended.
+    pub user: UserId,
+    /// The ended session; `None` = every session of the user.
+    pub token: Option<TokenHash>,
+}
+
+/// Failed logins of one account, for throttling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginFailures {
+    /// Failures in the current run (each within `window` of the one before).
+    pub count: u32,
+    /// The newest failure; `None` when there is no tally.
+    pub last: Option<Timestamp>,
 }
 
 /// A message to append. The sender is the authenticated user, set by the caller.
@@ -146,10 +173,50 @@ pub trait Store: Send + Sync + 'static {
     fn session(&self, token: &TokenHash) -> Result<Option<Session>, StoreError>;
     /// Moves `last_seen` forward to `now` (never backwards; an unknown token is a no-op).
     fn touch_session(&self, token: &TokenHash, now: Timestamp) -> Result<(), StoreError>;
-    /// Deletes one session; true if it existed.
+    /// Deletes one session; true if it existed. When it existed, records a
+    /// [`Revocation`] of that token in the same transaction.
     fn delete_session(&self, token: &TokenHash) -> Result<bool, StoreError>;
-    /// Deletes every session of a user; returns how many.
+    /// Deletes every session of a user; returns how many. Always records a
+    /// [`Revocation`] of the whole user (token `None`), in the same transaction.
     fn delete_user_sessions(&self, user: UserId) -> Result<u64, StoreError>;
+
+    // --- revocations ---
+    /// Revocations with id > `after`, ascending, at most `limit`. `delete_session`
+    /// (when the session existed) and `delete_user_sessions` (always, token None)
+    /// record one automatically, in the same transaction.
+    ///
+    /// Only the newest [`REVOCATIONS_KEPT`](crate::REVOCATIONS_KEPT) are kept
+    /// (each new one prunes the oldest past that), so a poller must not fall
+    /// further behind than that; ids may have gaps.
+    fn revocations_after(&self, after: i64, limit: usize) -> Result<Vec<Revocation>, StoreError>;
+    /// The newest revocation id (0 if none): where a starting process begins polling.
+    fn latest_revocation_id(&self) -> Result<i64, StoreError>;
+
+    // --- throttling ---
+    /// Counts a failed login for `user` at `now` and returns the new tally. A failure
+    /// more than `window` after the previous one starts a new count at 1.
+    /// `last` never moves backwards (a `now` before it still counts).
+    /// `NotFound` for an unknown user.
+    fn record_login_failure(
+        &self,
+        user: UserId,
+        now: Timestamp,
+        window: std::time::Duration,
+    ) -> Result<LoginFailures, StoreError>;
+    /// The current tally (zero when none).
+    fn login_failures(&self, user: UserId) -> Result<LoginFailures, StoreError>;
+    /// Forgets the tally (after a successful login). A no-op when there is none.
+    fn clear_login_failures(&self, user: UserId) -> Result<(), StoreError>;
+    /// Records a signup attempt from `client` (an IP address string) at `now` and returns
+    /// how many attempts that client made in (now - window, now], including this one.
+    /// Older rows may be pruned by this call: every client's attempts at or before
+    /// `now - window` are, so use one `window` per store.
+    fn record_signup_attempt(
+        &self,
+        client: &str,
+        now: Timestamp,
+        window: std::time::Duration,
+    ) -> Result<u32, StoreError>;
 
     // --- threads ---
     /// The 1:1 thread of `pair`, created (with both memberships) if missing;
@@ -220,4 +287,27 @@ pub trait Store: Send + Sync + 'static {
     /// unread count; threads with activity first (newest first), then the rest by name
     /// (ignoring case).
     fn contacts(&self, user: UserId) -> Result<Vec<Contact>, StoreError>;
+}
+
+impl LoginFailures {
+    /// The tally after one more failure at `now`: `MemoryStore` applies this rule,
+    /// the `SQLite` upsert mirrors it.
+    pub(crate) fn after_failure(self, now: Timestamp, window: std::time::Duration) -> Self {
+        let fresh = self
+            .last
+            .is_none_or(|last| now.as_millis().saturating_sub(last.as_millis()) > millis(window));
+        Self {
+            count: if fresh {
+                1
+            } else {
+                self.count.saturating_add(1)
+            },
+            last: Some(self.last.map_or(now, |last| last.max(now))),
+        }
+    }
+}
+
+/// A window in milliseconds, saturating at `i64::MAX`.
+pub(crate) fn millis(window: std::time::Duration) -> i64 {
+    i64::try_from(window.as_millis()).unwrap_or(i64::MAX)
 }

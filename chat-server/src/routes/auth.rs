@@ -1,5 +1,7 @@
 //! Accounts: signup, login, logout and password change.
 
+use std::time::Duration;
+
 use chat_core::Username;
 use chat_core::password::{self, Verification};
 use chat_store::{Session, StoreError, User};
@@ -18,9 +20,13 @@ use crate::secrets;
 
 /// The one message for every failed login, so names cannot be probed.
 const INVALID_LOGIN: &str = "invalid username or password";
+/// Failures further apart than this start a new count.
+const LOGIN_FAILURE_WINDOW: Duration = Duration::from_hours(1);
+/// The window of the per-address signup limit.
+const SIGNUP_WINDOW: Duration = Duration::from_hours(1);
 
 /// `GET /signup`.
-pub async fn signup_form(state: &AppState, req: &Request) -> Result<Response, AppError> {
+pub fn signup_form(state: &AppState, req: &Request) -> Result<Response, AppError> {
     let csrf = forms::anon_csrf(state, req)?;
     let view = SignupView {
         csrf: csrf.token.clone(),
@@ -40,6 +46,9 @@ pub async fn signup_form(state: &AppState, req: &Request) -> Result<Response, Ap
 pub async fn signup(state: &AppState, req: &Request) -> Result<Response, AppError> {
     let form = req.form();
     forms::check_anon_csrf(req, &form)?;
+    if let Some(response) = signup_throttled(state, req).await? {
+        return Ok(response);
+    }
     let raw_name = form.get("username").unwrap_or("").trim().to_owned();
     let password = form.get("password").unwrap_or("").to_owned();
     let password2 = form.get("password2").unwrap_or("");
@@ -77,7 +86,7 @@ pub async fn signup(state: &AppState, req: &Request) -> Result<Response, AppErro
 }
 
 /// `GET /login`.
-pub async fn login_form(state: &AppState, req: &Request) -> Result<Response, AppError> {
+pub fn login_form(state: &AppState, req: &Request) -> Result<Response, AppError> {
     let next = req.query_params().get("next").map(str::to_owned);
     login_page(state, req, String::new(), next, None, StatusCode::OK)
 }
@@ -98,14 +107,25 @@ pub async fn login(state: &AppState, req: &Request) -> Result<Response, AppError
         || password::dummy_hash().to_owned(),
         |c| c.password_hash.clone(),
     );
+    if let Some(c) = &credentials
+        && let Some(wait) = lockout(state, c.user.id).await?
+    {
+        return locked_out(state, req, raw_name, next, wait);
+    }
     let verdict = verify_password(state, password.clone(), phc).await?;
     let Some(credentials) = credentials else {
         return failed_login(state, req, raw_name, next);
     };
+    let user = credentials.user;
     let Verification::Valid { needs_rehash } = verdict else {
+        let id = user.id;
+        state
+            .db(move |s| s.record_login_failure(id, now(), LOGIN_FAILURE_WINDOW))
+            .await?;
         return failed_login(state, req, raw_name, next);
     };
-    let user = credentials.user;
+    let id = user.id;
+    state.db(move |s| s.clear_login_failures(id)).await?;
     if needs_rehash {
         let hash = hash_password(state, password).await?;
         let id = user.id;
@@ -338,4 +358,63 @@ fn no_errors(errors: &SignupErrors) -> bool {
         && errors.password.is_empty()
         && errors.password2.is_empty()
         && errors.form.is_empty()
+}
+
+/// How long `user` must still wait before another login attempt, if at all.
+async fn lockout(state: &AppState, user: chat_core::UserId) -> Result<Option<Duration>, AppError> {
+    let failures = state.db(move |s| s.login_failures(user)).await?;
+    Ok(failures
+        .last
+        .and_then(|last| chat_core::rate::login_lockout(failures.count, last, now())))
+}
+
+fn locked_out(
+    state: &AppState,
+    req: &Request,
+    username: String,
+    next: Option<String>,
+    wait: Duration,
+) -> Result<Response, AppError> {
+    tracing::info!("login refused: account throttled");
+    let secs = wait.as_secs().max(1);
+    let error = Some(format!(
+        "Too many failed attempts for this account. Try again in {secs} seconds."
+    ));
+    let page = login_page(
+        state,
+        req,
+        username,
+        next,
+        error,
+        StatusCode::TOO_MANY_REQUESTS,
+    )?;
+    Ok(page.with_header(http::header::RETRY_AFTER, &secs.to_string()))
+}
+
+/// Counts this signup attempt against the client address; a 429 page when over the limit.
+async fn signup_throttled(state: &AppState, req: &Request) -> Result<Option<Response>, AppError> {
+    let limit = state.config.signup_limit;
+    if limit == 0 {
+        return Ok(None);
+    }
+    let client = forms::client_address(state, req);
+    let attempts = state
+        .db(move |s| s.record_signup_attempt(&client, now(), SIGNUP_WINDOW))
+        .await?;
+    if attempts <= limit {
+        return Ok(None);
+    }
+    tracing::info!("signup refused: address throttled");
+    let errors = SignupErrors {
+        form: vec!["Too many signups from your network. Try again later.".to_owned()],
+        ..SignupErrors::default()
+    };
+    let page = signup_again(
+        state,
+        req,
+        String::new(),
+        errors,
+        StatusCode::TOO_MANY_REQUESTS,
+    )?;
+    Ok(Some(page.with_header(http::header::RETRY_AFTER, "3600")))
 }

@@ -65,6 +65,21 @@ pub fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
     cookie
 }
 
+/// The client's address for throttling: the peer, or with `--trust-proxy` the
+/// last `X-Forwarded-For` hop (the one our proxy appended).
+pub fn client_address(state: &AppState, req: &Request) -> String {
+    if state.config.trust_proxy
+        && let Some(last) = req
+            .header("x-forwarded-for")
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+    {
+        return last.to_owned();
+    }
+    req.peer.ip().to_string()
+}
+
 /// Where to go after login: `next` only when it is a local path.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
@@ -93,12 +108,13 @@ pub fn login_redirect(req: &Request) -> Response {
 }
 
 fn form_urlencode(s: &str) -> String {
+    use std::fmt::Write;
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

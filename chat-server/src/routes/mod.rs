@@ -24,9 +24,9 @@ pub async fn dispatch(state: &Arc<AppState>, mut req: Request) -> Result<Respons
         ["healthz"] if get => Ok(Response::text(StatusCode::OK, "ok")),
         [] if get => pages::contacts(state, &req).await,
         ["static", name] if get => pages::static_asset(&req, name),
-        ["signup"] if get => auth::signup_form(state, &req).await,
+        ["signup"] if get => auth::signup_form(state, &req),
         ["signup"] if post => auth::signup(state, &req).await,
-        ["login"] if get => auth::login_form(state, &req).await,
+        ["login"] if get => auth::login_form(state, &req),
         ["login"] if post => auth::login(state, &req).await,
         ["logout"] if post => auth::logout(state, &req).await,
         ["account", "password"] if get => auth::password_form(state, &req).await,
@@ -39,14 +39,13 @@ pub async fn dispatch(state: &Arc<AppState>, mut req: Request) -> Result<Respons
         ["ws"] if get => realtime::upgrade(state, &mut req, None).await,
         ["ws", "threads", id] if get => realtime::upgrade(state, &mut req, Some(id)).await,
         []
-        | ["healthz" | "signup" | "login" | "logout"]
+        | ["healthz" | "signup" | "login" | "logout" | "ws"]
         | ["account", "password"]
         | ["static" | "chat" | "threads", _]
         | ["threads", _, "messages"]
+        | ["ws", "threads", _]
         | ["api", "threads"]
-        | ["api", "threads", _, "messages"]
-        | ["ws"]
-        | ["ws", "threads", _] => Err(method_not_allowed(&req)),
+        | ["api", "threads", _, "messages"] => Err(method_not_allowed(&req)),
         _ => Err(AppError::NotFound),
     }
 }

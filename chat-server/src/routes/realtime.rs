@@ -57,6 +57,7 @@ pub async fn upgrade(
     }
     let handler = Arc::new(WsSession {
         state: Arc::clone(state),
+        token: crate::secrets::token_hash(&user.token),
     });
     Ok(ws::upgrade(
         req,

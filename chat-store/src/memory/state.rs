@@ -8,6 +8,8 @@ use chat_core::{
     Username,
 };
 
+use super::revocations::Revocations;
+use super::throttle::Throttle;
 use crate::{
     Appended, Contact, Credentials, HistoryPage, NewMessage, ResumeBatch, Session, StoreError,
     ThreadSummary, TokenHash, User,
@@ -20,6 +22,9 @@ pub(super) struct State {
     users: BTreeMap<UserId, Credentials>,
     user_ids_by_name: HashMap<String, UserId>,
     pub(super) sessions: HashMap<TokenHash, Session>,
+    /// Under the same lock as `sessions`, so a delete and its record are one step.
+    pub(super) revocations: Revocations,
+    pub(super) throttle: Throttle,
     threads: BTreeMap<ThreadId, ThreadRow>,
     direct_threads: HashMap<UserPair, ThreadId>,
     /// (member, thread), for "threads of a user".
@@ -69,6 +74,10 @@ impl State {
     pub(super) fn credentials(&self, username: &Username) -> Option<Credentials> {
         let id = self.user_ids_by_name.get(&username.canonical())?;
         self.users.get(id).cloned()
+    }
+
+    pub(super) fn has_user(&self, id: UserId) -> bool {
+        self.users.contains_key(&id)
     }
 
     pub(super) fn user(&self, id: UserId) -> Option<User> {

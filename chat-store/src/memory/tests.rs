@@ -7,7 +7,7 @@ use std::time::Duration;
 use chat_core::{MessageBody, Timestamp, UserPair, Username};
 
 use super::MemoryStore;
-use crate::{NewMessage, Store};
+use crate::{NewMessage, REVOCATIONS_KEPT, Store};
 
 mod conformance {
     use super::MemoryStore;
@@ -90,4 +90,28 @@ fn debug_output_leaves_password_hashes_out() {
         .unwrap();
     let shown = format!("{store:?}");
     assert_eq!(shown, "MemoryStore { users: 1, messages: 0, .. }");
+}
+
+#[test]
+fn revocations_are_pruned_to_the_newest_kept() {
+    let store = MemoryStore::new();
+    let user = store
+        .create_user(
+            &Username::parse("alice").unwrap(),
+            "h",
+            Timestamp::from_millis(0),
+        )
+        .unwrap();
+    for _ in 0..REVOCATIONS_KEPT {
+        store.delete_user_sessions(user.id).unwrap();
+    }
+    assert_eq!(store.revocations_after(0, 1).unwrap()[0].id, 1);
+    for newest in [REVOCATIONS_KEPT + 1, REVOCATIONS_KEPT + 2] {
+        store.delete_user_sessions(user.id).unwrap();
+        let kept = store.revocations_after(0, usize::MAX).unwrap();
+        assert_eq!(kept.len(), usize::try_from(REVOCATIONS_KEPT).unwrap());
+        assert_eq!(kept[0].id, newest - REVOCATIONS_KEPT + 1);
+        assert_eq!(kept.last().unwrap().id, newest);
+        assert_eq!(store.latest_revocation_id().unwrap(), newest);
+    }
 }

@@ -3,7 +3,7 @@
 use chat_core::{Timestamp, UserId, Username};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::rows;
+use super::{revocations, rows};
 use crate::{Credentials, Session, TokenHash, User};
 
 /// Inserts a user; `None` when the canonical name is taken.
@@ -117,16 +117,26 @@ pub(super) fn touch_session(
     Ok(())
 }
 
+/// Deletes a session and, when it existed, records its revocation (the caller's
+/// transaction holds both).
 pub(super) fn delete_session(conn: &Connection, token: &TokenHash) -> rusqlite::Result<bool> {
-    let deleted = conn
-        .prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")?
-        .execute([token.0])?;
-    Ok(deleted > 0)
+    let owner: Option<i64> = conn
+        .prepare_cached("DELETE FROM sessions WHERE token_hash = ?1 RETURNING user_id")?
+        .query_row([token.0], |row| row.get(0))
+        .optional()?;
+    let Some(owner) = owner else {
+        return Ok(false);
+    };
+    revocations::record(conn, UserId(owner), Some(token))?;
+    Ok(true)
 }
 
+/// Deletes every session of `user` and records one revocation of them all,
+/// even when there was none (the caller's transaction holds both).
 pub(super) fn delete_user_sessions(conn: &Connection, user: UserId) -> rusqlite::Result<u64> {
     let deleted = conn
         .prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
         .execute([user.get()])?;
+    revocations::record(conn, user, None)?;
     Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
 }

@@ -9,7 +9,7 @@ use crate::StoreError;
 
 /// Schema steps, oldest first: the database is at version N once the first N ran.
 /// Append new steps; never edit a released one.
-const MIGRATIONS: &[&str] = &[V1];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The newest schema version this build knows.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -137,4 +137,32 @@ CREATE TABLE read_cursors (
     PRIMARY KEY (user_id, thread_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX read_cursors_thread_id ON read_cursors (thread_id);
+";
+
+/// Version 2: session revocations and throttling counters.
+/// `revocations` uses AUTOINCREMENT so ids grow strictly across processes and
+/// are never reused after pruning; `at` is `SQLite`'s clock (Unix ms), for
+/// operators only: no rule reads it. `user_id` has no foreign key: a
+/// revocation is a log entry, not a reference. `signup_attempts` is a plain log: `(client, at)`
+/// serves the per-client count, `(at)` the pruning of every client's old rows.
+const V2: &str = "
+CREATE TABLE revocations (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL,
+    token_hash BLOB CHECK (token_hash IS NULL OR length(token_hash) = 32),
+    at         INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE login_failures (
+    user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    count   INTEGER NOT NULL,
+    last_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE signup_attempts (
+    client TEXT    NOT NULL,
+    at     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX signup_attempts_client_at ON signup_attempts (client, at);
+CREATE INDEX signup_attempts_at ON signup_attempts (at);
 ";
