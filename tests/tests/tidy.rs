@@ -1,5 +1,8 @@
 //! Architecture invariants checked from `cargo metadata`: dependency edges point down only.
 
+// The metadata helper panics on purpose: in a test that is the failure report.
+#![allow(clippy::expect_used)]
+
 use std::collections::{BTreeSet, HashMap};
 use std::process::Command;
 
@@ -10,19 +13,47 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     (
         "chat-core",
         &[
-            "tokio", "hyper", "rusqlite", "r2d2", "maud", "tungstenite", "serde_json",
-            "chat-store", "chat-transport", "chat-web", "chat-server",
+            "tokio",
+            "hyper",
+            "rusqlite",
+            "r2d2",
+            "maud",
+            "tungstenite",
+            "serde_json",
+            "chat-store",
+            "chat-transport",
+            "chat-web",
+            "chat-server",
         ],
     ),
     (
         "chat-store",
-        &["tokio", "hyper", "maud", "tungstenite", "chat-transport", "chat-web", "chat-server"],
+        &[
+            "tokio",
+            "hyper",
+            "maud",
+            "tungstenite",
+            "chat-transport",
+            "chat-web",
+            "chat-server",
+        ],
     ),
     (
         "chat-web",
-        &["tokio", "hyper", "rusqlite", "tungstenite", "chat-store", "chat-transport", "chat-server"],
+        &[
+            "tokio",
+            "hyper",
+            "rusqlite",
+            "tungstenite",
+            "chat-store",
+            "chat-transport",
+            "chat-server",
+        ],
     ),
-    ("chat-transport", &["rusqlite", "maud", "chat-store", "chat-web", "chat-server"]),
+    (
+        "chat-transport",
+        &["rusqlite", "maud", "chat-store", "chat-web", "chat-server"],
+    ),
 ];
 
 #[test]
@@ -38,7 +69,11 @@ fn dependency_edges_point_down_only() {
             }
         }
     }
-    assert!(violations.is_empty(), "forbidden edges:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "forbidden edges:\n{}",
+        violations.join("\n")
+    );
 }
 
 #[test]
@@ -46,8 +81,18 @@ fn the_checker_sees_real_edges() {
     // Guards the test above against passing vacuously on an empty graph.
     let graph = normal_dependency_graph();
     let server = reachable(&graph, "chat-server");
-    for expected in ["chat-core", "chat-store", "chat-transport", "chat-web", "tokio", "rusqlite"] {
-        assert!(server.contains(expected), "chat-server should reach {expected}");
+    for expected in [
+        "chat-core",
+        "chat-store",
+        "chat-transport",
+        "chat-web",
+        "tokio",
+        "rusqlite",
+    ] {
+        assert!(
+            server.contains(expected),
+            "chat-server should reach {expected}"
+        );
     }
     assert!(reachable(&graph, "chat-store").contains("chat-core"));
 }
@@ -60,13 +105,22 @@ fn normal_dependency_graph() -> HashMap<String, BTreeSet<String>> {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run cargo metadata");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
     let names: HashMap<&str, &str> = meta["packages"]
         .as_array()
         .expect("packages")
         .iter()
-        .map(|p| (p["id"].as_str().expect("id"), p["name"].as_str().expect("name")))
+        .map(|p| {
+            (
+                p["id"].as_str().expect("id"),
+                p["name"].as_str().expect("name"),
+            )
+        })
         .collect();
     let mut graph = HashMap::new();
     for node in meta["resolve"]["nodes"].as_array().expect("resolve.nodes") {

@@ -27,7 +27,7 @@ pub struct TestServer {
     addr: SocketAddr,
     args: Vec<String>,
     stderr: Arc<Mutex<String>>,
-    // Last field: dropped after the child is killed.
+    /// Holds the database; deleted after `Drop` has killed the child.
     dir: TempDir,
 }
 
