@@ -74,7 +74,14 @@ mod tests {
 
     #[test]
     fn other_texts_are_not_bench_bodies() {
-        for text in ["", "hello", "bench", "bench r 1 2", "bench r x 2 3", "benc r 1 2 3"] {
+        for text in [
+            "",
+            "hello",
+            "bench",
+            "bench r 1 2",
+            "bench r x 2 3",
+            "benc r 1 2 3",
+        ] {
             assert_eq!(parse(text), None, "{text:?}");
         }
     }

@@ -4,12 +4,13 @@
 //! send → own echo latency, delivered messages/s, and lost, duplicated and
 //! out-of-order messages.
 
+mod summary;
 mod user;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
@@ -18,11 +19,10 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::BenchError;
-use crate::ledger::{StreamLedger, Tally};
-use crate::measure::{CpuMeter, LatencySummary, latency_histogram};
+use crate::measure::{CpuMeter, latency_histogram};
 use crate::state::{State, random_hex};
 use crate::ws::{self, Target};
-use user::{UserOutcome, UserSpec};
+use user::UserSpec;
 
 /// What `chat` is asked to do.
 #[derive(Debug, Clone, clap::Args)]
@@ -31,7 +31,11 @@ pub struct ChatArgs {
     #[arg(long)]
     pub users: Option<usize>,
     /// Total messages per second offered, spread evenly over the users.
-    #[arg(long, conflicts_with = "closed_loop", required_unless_present = "closed_loop")]
+    #[arg(
+        long,
+        conflicts_with = "closed_loop",
+        required_unless_present = "closed_loop"
+    )]
     pub rate: Option<f64>,
     /// Each user sends again as soon as a send is answered (its echo arrives).
     #[arg(long)]
@@ -82,6 +86,8 @@ struct Shared {
     echo_in_window: AtomicU64,
     peer_latency: Mutex<Histogram<u64>>,
     echo_latency: Mutex<Histogram<u64>>,
+    /// Open loop: how late sends were against their schedule.
+    send_lag: Mutex<Histogram<u64>>,
 }
 
 impl Shared {
@@ -101,7 +107,10 @@ pub async fn run(
     args: &ChatArgs,
     server_pid: Option<u32>,
 ) -> Result<serde_json::Value, BenchError> {
-    let n_users = args.users.unwrap_or(state.users.len()).min(state.users.len());
+    let n_users = args
+        .users
+        .unwrap_or(state.users.len())
+        .min(state.users.len());
     let specs = user_specs(state, n_users);
     let pacing = pacing(args, specs.len())?;
     println!(
@@ -129,7 +138,7 @@ pub async fn run(
     for task in tasks {
         outcomes.push(task.await.unwrap_or_default());
     }
-    Ok(summarise(&shared, args, &outcomes, cpu, drained))
+    Ok(summary::summarise(&shared, args, &outcomes, cpu, drained))
 }
 
 /// Pairs every user of a thread among the first `n_users` with its peer.
@@ -139,8 +148,16 @@ fn user_specs(state: &State, n_users: usize) -> Vec<UserSpec> {
         .iter()
         .flat_map(|t| {
             [
-                UserSpec { idx: t.a, peer: t.b, thread: t.id },
-                UserSpec { idx: t.b, peer: t.a, thread: t.id },
+                UserSpec {
+                    idx: t.a,
+                    peer: t.b,
+                    thread: t.id,
+                },
+                UserSpec {
+                    idx: t.b,
+                    peer: t.a,
+                    thread: t.id,
+                },
             ]
         })
         .collect()
@@ -148,11 +165,14 @@ fn user_specs(state: &State, n_users: usize) -> Vec<UserSpec> {
 
 fn pacing(args: &ChatArgs, n_users: usize) -> Result<Pacing, BenchError> {
     if args.closed_loop {
-        return Ok(Pacing::ClosedLoop { window: args.window.max(1) });
+        return Ok(Pacing::ClosedLoop {
+            window: args.window.max(1),
+        });
     }
-    let rate = args.rate.filter(|r| *r > 0.0).ok_or(BenchError::Protocol(
-        "--rate must be above 0".to_owned(),
-    ))?;
+    let rate = args
+        .rate
+        .filter(|r| *r > 0.0)
+        .ok_or(BenchError::Protocol("--rate must be above 0".to_owned()))?;
     #[allow(clippy::cast_precision_loss)]
     let per_user_period = Duration::from_secs_f64(n_users.max(1) as f64 / rate);
     Ok(Pacing::Rate { per_user_period })
@@ -163,7 +183,10 @@ fn describe(pacing: Pacing, args: &ChatArgs) -> String {
         Pacing::ClosedLoop { window } => format!("closed loop, window {window} per user"),
         Pacing::Rate { .. } => format!("{} messages/s offered", args.rate.unwrap_or(0.0)),
     };
-    format!("{mode}, {:.1} s measured after {:.1} s warm-up", args.duration, args.warmup)
+    format!(
+        "{mode}, {:.1} s measured after {:.1} s warm-up",
+        args.duration, args.warmup
+    )
 }
 
 /// Opens every user's socket and waits for its `hello`.
@@ -198,13 +221,23 @@ async fn connect_all(
         }
     }
     if !failures.is_empty() {
-        return Err(BenchError::Protocol(format!("some sockets failed to open: {failures:?}")));
+        return Err(BenchError::Protocol(format!(
+            "some sockets failed to open: {failures:?}"
+        )));
     }
-    println!("opened {} sockets in {:.2} s", sockets.len(), started.elapsed().as_secs_f64());
+    println!(
+        "opened {} sockets in {:.2} s",
+        sockets.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(sockets)
 }
 
-fn shared_clock(args: &ChatArgs, pacing: Pacing, specs: &[UserSpec]) -> Result<Arc<Shared>, BenchError> {
+fn shared_clock(
+    args: &ChatArgs,
+    pacing: Pacing,
+    specs: &[UserSpec],
+) -> Result<Arc<Shared>, BenchError> {
     let origin = Instant::now();
     let start = origin + Duration::from_millis(100);
     let measure_from = start + Duration::from_secs_f64(args.warmup.max(0.0));
@@ -228,21 +261,34 @@ fn shared_clock(args: &ChatArgs, pacing: Pacing, specs: &[UserSpec]) -> Result<A
         echo_in_window: AtomicU64::new(0),
         peer_latency: Mutex::new(latency_histogram()),
         echo_latency: Mutex::new(latency_histogram()),
+        send_lag: Mutex::new(latency_histogram()),
     }))
 }
 
 /// Prints a line a second until sending stops.
 async fn report_progress(shared: &Shared) {
-    let mut last = (shared.sent.load(Ordering::Relaxed), shared.peer_received.load(Ordering::Relaxed));
+    let mut last = (
+        shared.sent.load(Ordering::Relaxed),
+        shared.peer_received.load(Ordering::Relaxed),
+    );
     let mut second = 0;
     while Instant::now() < shared.stop_sending {
         let next = (Instant::now() + Duration::from_secs(1)).min(shared.stop_sending);
-        let span = next.saturating_duration_since(Instant::now()).as_secs_f64().max(1e-3);
+        let span = next
+            .saturating_duration_since(Instant::now())
+            .as_secs_f64()
+            .max(1e-3);
         tokio::time::sleep_until(next).await;
         second += 1;
-        let now = (shared.sent.load(Ordering::Relaxed), shared.peer_received.load(Ordering::Relaxed));
+        let now = (
+            shared.sent.load(Ordering::Relaxed),
+            shared.peer_received.load(Ordering::Relaxed),
+        );
         #[allow(clippy::cast_precision_loss)]
-        let (sent, delivered) = ((now.0 - last.0) as f64 / span, (now.1 - last.1) as f64 / span);
+        let (sent, delivered) = (
+            (now.0 - last.0) as f64 / span,
+            (now.1 - last.1) as f64 / span,
+        );
         println!("  t+{second:>3}s  sent {sent:>9.0}/s  delivered to peer {delivered:>9.0}/s");
         last = now;
     }
@@ -263,100 +309,4 @@ async fn drain(shared: &Shared, grace: f64) -> bool {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn summarise(
-    shared: &Shared,
-    args: &ChatArgs,
-    outcomes: &[UserOutcome],
-    cpu: crate::measure::CpuUsage,
-    drained: bool,
-) -> serde_json::Value {
-    let tally = tally(outcomes);
-    let sum = |f: fn(&UserOutcome) -> u64| outcomes.iter().map(f).sum::<u64>();
-    let sent = sum(|o| o.sent);
-    let rejected = sum(|o| o.rejected);
-    let unacked = sent - rejected - sum(|o| o.echo.distinct());
-    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
-    for (code, n) in outcomes.iter().flat_map(|o| &o.errors) {
-        *errors.entry(code.clone()).or_default() += n;
-    }
-    let closed_early: Vec<&str> = outcomes.iter().filter_map(|o| o.closed_early.as_deref()).collect();
-    let window_s = args.duration.max(0.1);
-    let peer_per_s = shared.peer_in_window.load(Ordering::Relaxed) as f64 / window_s;
-    let echo_per_s = shared.echo_in_window.load(Ordering::Relaxed) as f64 / window_s;
-    let peer = LatencySummary::of(&shared.peer_latency.lock().unwrap_or_else(PoisonError::into_inner));
-    let echo = LatencySummary::of(&shared.echo_latency.lock().unwrap_or_else(PoisonError::into_inner));
-    let counts = tally.is_clean() && closed_early.is_empty();
-    println!("sent {sent} messages; delivered {peer_per_s:.0}/s to the peer, {echo_per_s:.0}/s echoed (measured window)");
-    println!("send -> peer receipt  {peer}");
-    println!("send -> own echo      {echo}");
-    println!(
-        "lost {}, duplicated {}, out-of-order {}; unacked {unacked}, rejected {rejected}, \
-         foreign {}, bad client_id {}, sockets closed early {}{}",
-        tally.lost,
-        tally.duplicated,
-        tally.out_of_order,
-        sum(|o| o.foreign),
-        sum(|o| o.bad_client_id),
-        closed_early.len(),
-        if drained { "" } else { " (grace period ran out with messages in flight)" },
-    );
-    if !errors.is_empty() {
-        println!("error frames: {errors:?}");
-    }
-    if let Some(first) = closed_early.first() {
-        println!("first early close: {first}");
-    }
-    println!(
-        "RUN COUNTS: {}",
-        if counts { "yes (lost, duplicated and out-of-order all 0)" } else { "NO" }
-    );
-    println!("{cpu}");
-    let mode = match shared.pacing {
-        Pacing::ClosedLoop { .. } => "closed-loop",
-        Pacing::Rate { .. } => "rate",
-    };
-    serde_json::json!({
-        "mode": mode,
-        "rate_offered": args.rate,
-        "window": args.window,
-        "users": outcomes.len(),
-        "duration_s": args.duration,
-        "sent": sent,
-        "delivered_per_s": peer_per_s.min(echo_per_s),
-        "peer_per_s": peer_per_s,
-        "echo_per_s": echo_per_s,
-        "peer_latency": peer,
-        "echo_latency": echo,
-        "lost": tally.lost,
-        "duplicated": tally.duplicated,
-        "out_of_order": tally.out_of_order,
-        "unacked": unacked,
-        "rejected": rejected,
-        "errors": errors,
-        "closed_early": closed_early.len(),
-        "counts": counts,
-        "cpu": cpu,
-    })
-}
-
-/// Lost, duplicated and out-of-order over every sender: each sender's echoes
-/// against what its peer received from it.
-fn tally(outcomes: &[UserOutcome]) -> Tally {
-    let empty = StreamLedger::default();
-    let mut by_user: BTreeMap<u32, &UserOutcome> = BTreeMap::new();
-    for o in outcomes {
-        if let Some(spec) = o.spec {
-            by_user.insert(spec.idx, o);
-        }
-    }
-    let mut total = Tally::default();
-    for o in outcomes {
-        let Some(spec) = o.spec else { continue };
-        let peer_ledger = by_user.get(&spec.peer).map_or(&empty, |p| &p.from_peer);
-        total.add(Tally::of_stream(peer_ledger, &o.echo));
-    }
-    total
 }

@@ -43,16 +43,28 @@ pub async fn run(
     server_pid: Option<u32>,
 ) -> Result<serde_json::Value, BenchError> {
     if state.users.is_empty() {
-        return Err(BenchError::Protocol("the state file has no users".to_owned()));
+        return Err(BenchError::Protocol(
+            "the state file has no users".to_owned(),
+        ));
     }
     println!(
         "connect: {} workers for {:.1} s, cycling {} users' sessions",
-        args.concurrency, args.duration, state.users.len()
+        args.concurrency,
+        args.duration,
+        state.users.len()
     );
     let meter = CpuMeter::start(server_pid);
     let deadline = Instant::now() + Duration::from_secs_f64(args.duration.max(0.1));
     let workers: Vec<_> = (0..args.concurrency.max(1))
-        .map(|w| tokio::spawn(worker(addr, Arc::clone(&state), w, args.concurrency.max(1), deadline)))
+        .map(|w| {
+            tokio::spawn(worker(
+                addr,
+                Arc::clone(&state),
+                w,
+                args.concurrency.max(1),
+                deadline,
+            ))
+        })
         .collect();
     let mut handshake = latency_histogram();
     let mut hello = latency_histogram();
@@ -142,7 +154,9 @@ async fn once(target: Target<'_>) -> Result<(Duration, Duration), BenchError> {
     // Close first and let the server drop the TCP connection, so TIME_WAIT
     // lands on its side and the client's ephemeral ports are not used up.
     let close = async {
-        socket.send(tokio_tungstenite::tungstenite::Message::Close(None)).await?;
+        socket
+            .send(tokio_tungstenite::tungstenite::Message::Close(None))
+            .await?;
         while let Some(msg) = socket.next().await {
             msg?;
         }

@@ -151,7 +151,10 @@ fn request(
         .header(header::HOST, addr.to_string())
         .header(header::ORIGIN, format!("http://{addr}"));
     if let Some(cookie) = cookie {
-        builder = builder.header(header::COOKIE, HeaderValue::from_str(cookie)?);
+        builder = builder.header(
+            header::COOKIE,
+            HeaderValue::from_str(cookie).map_err(::http::Error::from)?,
+        );
     }
     let body = match form {
         Some(form) => {
@@ -170,9 +173,18 @@ mod tests {
     #[test]
     fn csrf_field_is_found_whatever_the_attribute_order() {
         let cases = [
-            (r#"<form><input type="hidden" name="csrf" value="abc123"></form>"#, Some("abc123")),
-            (r#"<input value="v1" name="csrf" type="hidden">"#, Some("v1")),
-            (r#"<input name="username" value="x"><input name="csrf" value="t">"#, Some("t")),
+            (
+                r#"<form><input type="hidden" name="csrf" value="abc123"></form>"#,
+                Some("abc123"),
+            ),
+            (
+                r#"<input value="v1" name="csrf" type="hidden">"#,
+                Some("v1"),
+            ),
+            (
+                r#"<input name="username" value="x"><input name="csrf" value="t">"#,
+                Some("t"),
+            ),
             (r#"<input name="username" value="x">"#, None),
         ];
         for (html, expected) in cases {
@@ -185,6 +197,9 @@ mod tests {
         let header = "chat_session=tok; Path=/; HttpOnly; SameSite=Lax";
         assert_eq!(cookie_value(header, "chat_session").as_deref(), Some("tok"));
         assert_eq!(cookie_value(header, "chat_csrf"), None);
-        assert_eq!(cookie_value("chat_session=; Max-Age=0", "chat_session"), None);
+        assert_eq!(
+            cookie_value("chat_session=; Max-Age=0", "chat_session"),
+            None
+        );
     }
 }

@@ -66,7 +66,11 @@ impl CpuMeter {
     /// The usage since `start`, adding CPU seconds that helper processes reported.
     pub fn finish_with_children(&self, children_cpu_s: f64) -> CpuUsage {
         let wall_s = self.started.elapsed().as_secs_f64().max(1e-9);
-        let own = ticks_to_s(cpu_ticks("self").unwrap_or(0).saturating_sub(self.own_ticks));
+        let own = ticks_to_s(
+            cpu_ticks("self")
+                .unwrap_or(0)
+                .saturating_sub(self.own_ticks),
+        );
         let generator_cpu_s = own + children_cpu_s;
         let server_cpu_s = self.server.and_then(|(pid, before)| {
             let now = cpu_ticks(&pid.to_string()).ok()?;
@@ -92,7 +96,11 @@ impl fmt::Display for CpuUsage {
             self.generator_share * 100.0
         )?;
         if let (Some(cpu), Some(share)) = (self.server_cpu_s, self.server_share) {
-            write!(f, "; server cpu {cpu:.2} s ({:.0}% of a core)", share * 100.0)?;
+            write!(
+                f,
+                "; server cpu {cpu:.2} s ({:.0}% of a core)",
+                share * 100.0
+            )?;
         }
         Ok(())
     }

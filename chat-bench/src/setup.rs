@@ -3,7 +3,7 @@
 //! the state file the other scenarios reuse.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Instant;
 
 use futures_util::{StreamExt, stream};
@@ -23,13 +23,14 @@ pub struct SetupArgs {
     /// Signups in flight at once (the server hashes on as many threads as it has cores).
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
-    /// Where to write the state file.
-    #[arg(long, default_value = "bench-state.json")]
-    pub out: PathBuf,
 }
 
-/// Runs `setup` against the server at `addr`.
-pub async fn run(addr: SocketAddr, args: &SetupArgs) -> Result<serde_json::Value, BenchError> {
+/// Runs `setup` against the server at `addr`, writing the state file to `out`.
+pub async fn run(
+    addr: SocketAddr,
+    args: &SetupArgs,
+    out: &Path,
+) -> Result<serde_json::Value, BenchError> {
     let n = args.users + args.users % 2;
     let prefix = random_hex(3)?;
     let meter = CpuMeter::start(None);
@@ -59,9 +60,9 @@ pub async fn run(addr: SocketAddr, args: &SetupArgs) -> Result<serde_json::Value
         users,
         threads,
     };
-    state.save(&args.out)?;
+    state.save(out)?;
     let cpu = meter.finish();
-    println!("wrote {}; {cpu}", args.out.display());
+    println!("wrote {}; {cpu}", out.display());
     Ok(serde_json::json!({
         "users": state.users.len(),
         "threads": state.threads.len(),
@@ -92,10 +93,15 @@ async fn signup(addr: SocketAddr, name: String) -> Result<BenchUser, BenchError>
         ("password2", password.as_str()),
         ("csrf", csrf),
     ];
-    let done = conn
-        .post_form("/signup", Some(&cookie), &fields)
-        .await?
-        .expect(StatusCode::SEE_OTHER, "POST /signup")?;
+    let done = conn.post_form("/signup", Some(&cookie), &fields).await?;
+    if done.status == StatusCode::TOO_MANY_REQUESTS {
+        return Err(BenchError::Protocol(
+            "POST /signup: 429, the server throttles signups per address; \
+             start it with --signup-limit 0 (CHAT_SIGNUP_LIMIT=0) for setup"
+                .to_owned(),
+        ));
+    }
+    let done = done.expect(StatusCode::SEE_OTHER, "POST /signup")?;
     let session = done
         .set_cookie("chat_session")
         .ok_or_else(|| BenchError::Protocol("POST /signup set no chat_session".to_owned()))?;

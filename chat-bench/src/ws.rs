@@ -99,7 +99,8 @@ pub async fn connect(target: Target<'_>) -> Result<(Ws, Duration), BenchError> {
             header::ORIGIN,
             HeaderValue::from_str(&format!("http://{}", target.addr)).map_err(http::Error::from)?,
         );
-        let (ws, _response) = client_async_with_config(request, stream, Some(client_config())).await?;
+        let (ws, _response) =
+            client_async_with_config(request, stream, Some(client_config())).await?;
         Ok::<_, BenchError>(ws)
     };
     let ws = tokio::time::timeout(HANDSHAKE_TIMEOUT, upgrade)

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::{Pacing, Shared};
 use crate::body::{self, BenchBody};
 use crate::ledger::{Receipt, StreamLedger};
+use crate::measure;
 use crate::ws::{ServerFrame, Ws, send_frame};
 
 /// Who this user is and whom they talk to.
@@ -54,7 +55,12 @@ struct User {
 }
 
 /// Runs one user until `stop` turns true or the socket ends.
-pub async fn run(ws: Ws, spec: UserSpec, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> UserOutcome {
+pub async fn run(
+    ws: Ws,
+    spec: UserSpec,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> UserOutcome {
     let mut ticker = ticker(&shared, spec.idx);
     let mut user = User {
         spec,
@@ -107,11 +113,19 @@ pub async fn run(ws: Ws, spec: UserSpec, shared: Arc<Shared>, mut stop: watch::R
 }
 
 impl User {
-    /// Sends the next message, stamped with `scheduled` (open loop, so a late
-    /// send counts against latency) or now.
+    /// Sends the next message, stamped with the time it is written. In open
+    /// loop, how late that is against its schedule is recorded apart, so a
+    /// generator that falls behind shows up instead of hiding.
     async fn send_now(&mut self, scheduled: Option<Instant>) {
         let shared = &self.shared;
-        let stamp = scheduled.unwrap_or_else(Instant::now);
+        let stamp = Instant::now();
+        if let Some(scheduled) = scheduled {
+            let mut h = shared
+                .send_lag
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            measure::record(&mut h, stamp.saturating_duration_since(scheduled));
+        }
         let seq = self.next_seq;
         let text = BenchBody {
             run: &shared.run,
@@ -125,7 +139,9 @@ impl User {
             return;
         };
         if let Err(e) = self.ws.send(frame).await {
-            self.out.closed_early.get_or_insert(format!("send failed: {e}"));
+            self.out
+                .closed_early
+                .get_or_insert(format!("send failed: {e}"));
             return;
         }
         self.next_seq += 1;
@@ -135,7 +151,11 @@ impl User {
 
     async fn on_text(&mut self, text: &str) {
         let Ok(frame) = serde_json::from_str::<ServerFrame<'_>>(text) else {
-            *self.out.errors.entry("unparsable_frame".to_owned()).or_default() += 1;
+            *self
+                .out
+                .errors
+                .entry("unparsable_frame".to_owned())
+                .or_default() += 1;
             return;
         };
         match frame.kind.as_ref() {
@@ -180,7 +200,10 @@ impl User {
                 shared.echo_in_window.fetch_add(1, Ordering::Relaxed);
             }
             if measured {
-                let mut h = shared.echo_latency.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut h = shared
+                    .echo_latency
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
                 h.saturating_record(latency_us);
             }
             self.send_more().await;
@@ -196,7 +219,10 @@ impl User {
                 shared.peer_in_window.fetch_add(1, Ordering::Relaxed);
             }
             if measured {
-                let mut h = shared.peer_latency.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut h = shared
+                    .peer_latency
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
                 h.saturating_record(latency_us);
             }
         } else {
@@ -222,7 +248,10 @@ fn ticker(shared: &Shared, idx: u32) -> Option<Interval> {
     };
     let phase = per_user_period.mul_f64(f64::from(idx) / f64::from(shared.n_users.max(1)));
     let phase = Duration::from_nanos(
-        u64::try_from(phase.as_nanos()).unwrap_or(0) % u64::try_from(per_user_period.as_nanos()).unwrap_or(1).max(1),
+        u64::try_from(phase.as_nanos()).unwrap_or(0)
+            % u64::try_from(per_user_period.as_nanos())
+                .unwrap_or(1)
+                .max(1),
     );
     let mut interval = tokio::time::interval_at(shared.start + phase, per_user_period);
     interval.set_missed_tick_behavior(MissedTickBehavior::Burst);

@@ -41,7 +41,11 @@ fn lost_duplicated_and_out_of_order_counts() {
     check(&[0, 2, 1, 1], &[0, 1, 2], tally(0, 1, 1));
     check(&[1, 0], &[1, 0], tally(0, 0, 2));
     // Sequence numbers across bitset words.
-    check(&[0, 63, 64, 65, 200], &[0, 63, 64, 65, 127, 200], tally(1, 0, 0));
+    check(
+        &[0, 63, 64, 65, 200],
+        &[0, 63, 64, 65, 127, 200],
+        tally(1, 0, 0),
+    );
 }
 
 #[test]
