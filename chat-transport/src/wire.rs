@@ -68,7 +68,10 @@ pub struct WireMessage {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
     /// First frame on every socket: who you are and the newest message id at connect time.
-    Hello { user: String, last_id: MessageId },
+    Hello {
+        user: String,
+        last_id: MessageId,
+    },
     /// A message, its fields flattened next to `"type": "message"`.
     Message(WireMessage),
     Typing {

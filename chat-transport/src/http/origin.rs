@@ -39,13 +39,20 @@ pub fn check_origin(req: &Request, secure: bool, allowed: &[String]) -> OriginCh
     if origin.is_empty() || origin.eq_ignore_ascii_case("null") {
         return OriginCheck::Forbidden;
     }
-    if let Some(host) = req.header("host").map(str::trim).filter(|host| !host.is_empty()) {
+    if let Some(host) = req
+        .header("host")
+        .map(str::trim)
+        .filter(|host| !host.is_empty())
+    {
         let scheme = if secure { "https" } else { "http" };
         if origin.eq_ignore_ascii_case(&format!("{scheme}://{host}")) {
             return OriginCheck::Same;
         }
     }
-    if allowed.iter().any(|entry| entry.eq_ignore_ascii_case(origin)) {
+    if allowed
+        .iter()
+        .any(|entry| entry.eq_ignore_ascii_case(origin))
+    {
         return OriginCheck::Allowed;
     }
     OriginCheck::Forbidden

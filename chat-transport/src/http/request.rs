@@ -88,7 +88,8 @@ impl Request {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
-    /// The value of a cookie, from any `Cookie` header (values are not decoded).
+    /// The value of a cookie, from any `Cookie` header (surrounding double quotes
+    /// removed, otherwise not decoded).
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.headers
             .get_all(header::COOKIE)
@@ -97,7 +98,7 @@ impl Request {
             .flat_map(Cookie::split_parse)
             .filter_map(Result::ok)
             .find(|cookie| cookie.name() == name)
-            .map(|cookie| cookie.value().to_owned())
+            .map(|cookie| cookie.value_trimmed().to_owned())
     }
 
     /// The body as an `application/x-www-form-urlencoded` form. A body declared

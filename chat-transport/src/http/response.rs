@@ -34,7 +34,11 @@ impl Response {
 
     /// Plain text (`text/plain; charset=utf-8`).
     pub fn text(status: StatusCode, body: impl Into<String>) -> Self {
-        Response::with_body(status, "text/plain; charset=utf-8", Bytes::from(body.into()))
+        Response::with_body(
+            status,
+            "text/plain; charset=utf-8",
+            Bytes::from(body.into()),
+        )
     }
 
     /// JSON (`application/json`); a value that fails to serialise gives a 500.
@@ -67,11 +71,10 @@ impl Response {
     /// the header dropped: never a panic.
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
-        match HeaderValue::from_str(value) {
-            Ok(value) => {
-                self.headers.insert(name, value);
-            }
-            Err(_) => tracing::warn!(header = %name, "dropped a response header with an invalid value"),
+        if let Ok(value) = HeaderValue::from_str(value) {
+            self.headers.insert(name, value);
+        } else {
+            tracing::warn!(header = %name, "dropped a response header with an invalid value");
         }
         self
     }
@@ -79,11 +82,10 @@ impl Response {
     /// Appends a `Set-Cookie` (the cookie as given: values are not encoded).
     #[must_use]
     pub fn with_cookie(mut self, cookie: &Cookie<'_>) -> Self {
-        match HeaderValue::from_str(&cookie.to_string()) {
-            Ok(value) => {
-                self.headers.append(header::SET_COOKIE, value);
-            }
-            Err(_) => tracing::warn!(cookie = cookie.name(), "dropped an invalid Set-Cookie"),
+        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+            self.headers.append(header::SET_COOKIE, value);
+        } else {
+            tracing::warn!(cookie = cookie.name(), "dropped an invalid Set-Cookie");
         }
         self
     }
@@ -104,7 +106,11 @@ impl Response {
         } else {
             format!("\"{etag}\"")
         };
-        let cache_control = if immutable { CACHE_IMMUTABLE } else { CACHE_REVALIDATE };
+        let cache_control = if immutable {
+            CACHE_IMMUTABLE
+        } else {
+            CACHE_REVALIDATE
+        };
         let not_modified = req
             .headers
             .get_all(header::IF_NONE_MATCH)

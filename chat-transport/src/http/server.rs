@@ -36,6 +36,11 @@ content-length: 15\r\n\
 retry-after: 1\r\n\
 connection: close\r\n\r\n\
 server is busy\n";
+/// Largest request head (start line and headers); larger → 431.
+const HEAD_MAX: usize = 32 * 1024;
+/// Largest read (and write) buffer of one HTTP connection; hyper's default
+/// (~400 KiB) is a lot times `max_connections`.
+const CONNECTION_BUFFER_MAX: usize = 64 * 1024;
 /// First and longest pause after a failed `accept` (e.g. out of file descriptors).
 const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
 
@@ -93,7 +98,10 @@ pub async fn serve<A: App>(
             }
             Err(error) => {
                 tracing::warn!(%error, ?backoff, "accept failed");
-                tokio::time::sleep(backoff).await;
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(backoff) => {}
+                }
                 backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
             }
         }
@@ -101,16 +109,26 @@ pub async fn serve<A: App>(
 
     drop(listener);
     signal.send_replace(true);
-    tracing::info!("shutting down: waiting for connections to finish");
-    let waited = tokio::time::timeout(server.config.shutdown_grace, limiter.acquire_many(permits));
-    match waited.await {
-        Ok(_) => tracing::info!("all connections closed"),
-        Err(_) => tracing::warn!(
-            still_open = permits as usize - limiter.available_permits(),
-            "shutdown grace elapsed with connections still open"
-        ),
-    }
+    drain(&limiter, permits, server.config.shutdown_grace).await;
     Ok(())
+}
+
+/// Waits until every connection permit is back (all connections and sessions
+/// have ended), at most `grace`.
+async fn drain(limiter: &Semaphore, permits: u32, grace: Duration) {
+    tracing::info!("shutting down: waiting for connections to finish");
+    if tokio::time::timeout(grace, limiter.acquire_many(permits))
+        .await
+        .is_ok()
+    {
+        tracing::info!("all connections closed");
+    } else {
+        let still_open = permits as usize - limiter.available_permits();
+        tracing::warn!(
+            still_open,
+            "shutdown grace elapsed with connections still open"
+        );
+    }
 }
 
 fn http1_builder(config: &ServerConfig) -> http1::Builder {
@@ -118,7 +136,9 @@ fn http1_builder(config: &ServerConfig) -> http1::Builder {
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout)
-        .keep_alive(config.keep_alive);
+        .keep_alive(config.keep_alive)
+        .max_header_size(HEAD_MAX)
+        .max_buf_size(CONNECTION_BUFFER_MAX);
     builder
 }
 
@@ -204,7 +224,10 @@ async fn read_request(
         return Err(too_large());
     }
     let upgrade = parts.extensions.remove::<OnUpgrade>();
-    let collected = tokio::time::timeout(config.header_read_timeout, Limited::new(body, max).collect());
+    let collected = tokio::time::timeout(
+        config.header_read_timeout,
+        Limited::new(body, max).collect(),
+    );
     let body = match collected.await {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
@@ -212,9 +235,17 @@ async fn read_request(
         }
         Ok(Err(error)) => {
             tracing::debug!(%peer, %error, "failed to read a request body");
-            return Err(closing(StatusCode::BAD_REQUEST, "could not read the request body"));
+            return Err(closing(
+                StatusCode::BAD_REQUEST,
+                "could not read the request body",
+            ));
         }
-        Err(_) => return Err(closing(StatusCode::REQUEST_TIMEOUT, "request body too slow")),
+        Err(_) => {
+            return Err(closing(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body too slow",
+            ));
+        }
     };
     Ok(Request::from_parts(parts, body, peer, upgrade, conn))
 }

@@ -74,7 +74,13 @@ fn wire(id: i64, thread: i64) -> WireMessage {
     }
 }
 
-fn message_event(id: i64, thread: i64, sender: i64, recipients: &[i64], client_id: Option<&str>) -> Event {
+fn message_event(
+    id: i64,
+    thread: i64,
+    sender: i64,
+    recipients: &[i64],
+    client_id: Option<&str>,
+) -> Event {
     Event::Message {
         message: wire(id, thread),
         client_id: client_id.map(str::to_owned),
@@ -119,7 +125,9 @@ fn only_the_senders_copies_carry_the_client_id() {
     let mut other_a = fixture.socket(2, Scope::All);
     let mut other_b = fixture.socket(2, Scope::All);
 
-    fixture.hub.deliver(&message_event(5, 7, 1, &[1, 2], Some("c-1")));
+    fixture
+        .hub
+        .deliver(&message_event(5, 7, 1, &[1, 2], Some("c-1")));
 
     let expected_sender = ServerFrame::Message(WireMessage {
         client_id: Some("c-1".to_owned()),
@@ -127,14 +135,20 @@ fn only_the_senders_copies_carry_the_client_id() {
     });
     let expected_other = ServerFrame::Message(wire(5, 7));
     for probe in [&mut sender_a, &mut sender_b] {
-        assert_eq!(probe.drain(), [(expected_sender.clone(), Some(MessageId(5)))]);
+        assert_eq!(
+            probe.drain(),
+            [(expected_sender.clone(), Some(MessageId(5)))]
+        );
     }
     // Encoded once for everyone else: both sockets share the same bytes.
     let a = other_a.drain_raw();
     let b = other_b.drain_raw();
     assert_eq!(a.len(), 1);
     assert_eq!(a[0].as_str().as_ptr(), b[0].as_str().as_ptr());
-    assert_eq!(serde_json::from_str::<ServerFrame>(a[0].as_str()).unwrap(), expected_other);
+    assert_eq!(
+        serde_json::from_str::<ServerFrame>(a[0].as_str()).unwrap(),
+        expected_other
+    );
 }
 
 #[test]
@@ -218,7 +232,10 @@ fn close_user_closes_all_and_only_that_users_sockets() {
 
     for probe in [&a, &b] {
         let request = probe.socket.close_request().unwrap();
-        assert_eq!((request.code, request.reason.as_str()), (1008, "logged out"));
+        assert_eq!(
+            (request.code, request.reason.as_str()),
+            (1008, "logged out")
+        );
         assert!(probe.socket.is_closed());
     }
     assert!(c.socket.close_request().is_none());

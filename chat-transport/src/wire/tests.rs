@@ -17,7 +17,10 @@ fn message(client_id: Option<&str>) -> WireMessage {
 fn server_frames_encode_to_the_documented_json() {
     let cases: Vec<(ServerFrame, &str)> = vec![
         (
-            ServerFrame::Hello { user: "alice".to_owned(), last_id: MessageId(9) },
+            ServerFrame::Hello {
+                user: "alice".to_owned(),
+                last_id: MessageId(9),
+            },
             r#"{"type":"hello","user":"alice","last_id":9}"#,
         ),
         (
@@ -29,19 +32,32 @@ fn server_frames_encode_to_the_documented_json() {
             r#"{"type":"message","id":42,"thread":7,"sender":"alice","body":"hi <b>\"there\"</b>","sent_at":"2025-01-02T03:04:05Z","client_id":"c-1"}"#,
         ),
         (
-            ServerFrame::Typing { thread: ThreadId(7), user: "bob".to_owned() },
+            ServerFrame::Typing {
+                thread: ThreadId(7),
+                user: "bob".to_owned(),
+            },
             r#"{"type":"typing","thread":7,"user":"bob"}"#,
         ),
         (
-            ServerFrame::Read { thread: ThreadId(7), user: "bob".to_owned(), up_to: MessageId(41) },
+            ServerFrame::Read {
+                thread: ThreadId(7),
+                user: "bob".to_owned(),
+                up_to: MessageId(41),
+            },
             r#"{"type":"read","thread":7,"user":"bob","up_to":41}"#,
         ),
         (
-            ServerFrame::Resumed { last_id: MessageId(50), truncated: false },
+            ServerFrame::Resumed {
+                last_id: MessageId(50),
+                truncated: false,
+            },
             r#"{"type":"resumed","last_id":50}"#,
         ),
         (
-            ServerFrame::Resumed { last_id: MessageId(50), truncated: true },
+            ServerFrame::Resumed {
+                last_id: MessageId(50),
+                truncated: true,
+            },
             r#"{"type":"resumed","last_id":50,"truncated":true}"#,
         ),
         (
@@ -79,7 +95,11 @@ fn server_frames_encode_to_the_documented_json() {
     ];
     for (frame, expected) in cases {
         let encoded = frame.encode();
-        assert_eq!(std::str::from_utf8(&encoded).unwrap(), expected, "{frame:?}");
+        assert_eq!(
+            std::str::from_utf8(&encoded).unwrap(),
+            expected,
+            "{frame:?}"
+        );
         assert_eq!(frame.encode_text().as_str(), expected);
         // Round trip: the browser-side contract can be decoded back (used by tests).
         let decoded: ServerFrame = serde_json::from_slice(&encoded).unwrap();
@@ -100,25 +120,56 @@ fn client_frames_decode() {
         ),
         (
             r#"{"type":"send","body":"hello"}"#,
-            ClientFrame::Send { thread: None, body: "hello".to_owned(), client_id: None },
+            ClientFrame::Send {
+                thread: None,
+                body: "hello".to_owned(),
+                client_id: None,
+            },
         ),
         (
             // A client-supplied sender is ignored: unknown fields are dropped.
             r#"{"type":"send","thread":3,"body":"x","sender":"mallory","extra":{"a":1}}"#,
-            ClientFrame::Send { thread: Some(ThreadId(3)), body: "x".to_owned(), client_id: None },
+            ClientFrame::Send {
+                thread: Some(ThreadId(3)),
+                body: "x".to_owned(),
+                client_id: None,
+            },
         ),
         (
             r#"{"type":"send","thread":null,"body":"x","client_id":null}"#,
-            ClientFrame::Send { thread: None, body: "x".to_owned(), client_id: None },
+            ClientFrame::Send {
+                thread: None,
+                body: "x".to_owned(),
+                client_id: None,
+            },
         ),
-        (r#"{"type":"typing","thread":3}"#, ClientFrame::Typing { thread: Some(ThreadId(3)) }),
+        (
+            r#"{"type":"typing","thread":3}"#,
+            ClientFrame::Typing {
+                thread: Some(ThreadId(3)),
+            },
+        ),
         (r#"{"type":"typing"}"#, ClientFrame::Typing { thread: None }),
         (
             r#"{"type":"read","thread":3,"up_to":17}"#,
-            ClientFrame::Read { thread: Some(ThreadId(3)), up_to: MessageId(17) },
+            ClientFrame::Read {
+                thread: Some(ThreadId(3)),
+                up_to: MessageId(17),
+            },
         ),
-        (r#"{"type":"read","up_to":17}"#, ClientFrame::Read { thread: None, up_to: MessageId(17) }),
-        (r#"{"up_to":17,"type":"resume","after":5}"#, ClientFrame::Resume { after: MessageId(5) }),
+        (
+            r#"{"type":"read","up_to":17}"#,
+            ClientFrame::Read {
+                thread: None,
+                up_to: MessageId(17),
+            },
+        ),
+        (
+            r#"{"up_to":17,"type":"resume","after":5}"#,
+            ClientFrame::Resume {
+                after: MessageId(5),
+            },
+        ),
     ];
     for (text, expected) in cases {
         assert_eq!(decode_client_frame(text), Ok(expected), "{text}");
@@ -133,11 +184,23 @@ fn bad_client_frames_are_errors_with_a_message() {
         (r#"{"type":"send","body":"x""#, "frame is not a JSON object"),
         ("[1,2]", "invalid frame"),
         (r#"{"body":"x"}"#, "invalid frame: missing field `type`"),
-        (r#"{"type":"shout","body":"x"}"#, "invalid frame: unknown variant `shout`"),
+        (
+            r#"{"type":"shout","body":"x"}"#,
+            "invalid frame: unknown variant `shout`",
+        ),
         (r#"{"type":"send"}"#, "invalid frame: missing field `body`"),
-        (r#"{"type":"read","thread":3}"#, "invalid frame: missing field `up_to`"),
-        (r#"{"type":"resume","after":"x"}"#, "invalid frame: invalid type"),
-        (r#"{"type":"send","thread":"3","body":"x"}"#, "invalid frame: invalid type"),
+        (
+            r#"{"type":"read","thread":3}"#,
+            "invalid frame: missing field `up_to`",
+        ),
+        (
+            r#"{"type":"resume","after":"x"}"#,
+            "invalid frame: invalid type",
+        ),
+        (
+            r#"{"type":"send","thread":"3","body":"x"}"#,
+            "invalid frame: invalid type",
+        ),
     ];
     for (text, expected_prefix) in cases {
         let error = decode_client_frame(text).unwrap_err();
@@ -155,5 +218,9 @@ fn error_messages_are_bounded() {
     let long_type = format!(r#"{{"type":"{}"}}"#, "é".repeat(1000));
     let error = decode_client_frame(&long_type).unwrap_err();
     assert!(error.message().len() <= super::ERROR_MESSAGE_MAX);
-    assert!(error.message().starts_with("invalid frame: unknown variant"));
+    assert!(
+        error
+            .message()
+            .starts_with("invalid frame: unknown variant")
+    );
 }

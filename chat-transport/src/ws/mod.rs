@@ -18,6 +18,7 @@ use crate::http::{Request, Response, header_has_token};
 use crate::hub::{Hub, Scope};
 use crate::wire::ClientFrame;
 
+mod close;
 mod sequencer;
 mod session;
 pub(crate) mod socket;
@@ -32,7 +33,7 @@ pub struct WsConfig {
     /// Largest incoming message, and frame (default 64 KiB); larger → close 1009.
     pub max_message_bytes: usize,
     /// How often the server pings (default 30 s); two unanswered pings close the
-    /// socket. A batch that cannot be written within this long drops the connection.
+    /// socket, and a batch that cannot be written within two intervals drops it.
     pub ping_interval: Duration,
     /// Outbound queue capacity in frames (default 256).
     pub queue_frames: usize,
@@ -90,7 +91,10 @@ pub fn upgrade<H: SessionHandler>(
     let response = Response::empty(StatusCode::SWITCHING_PROTOCOLS)
         .with_header(header::UPGRADE, "websocket")
         .with_header(header::CONNECTION, "Upgrade")
-        .with_header(header::SEC_WEBSOCKET_ACCEPT, &derive_accept_key(key.as_bytes()));
+        .with_header(
+            header::SEC_WEBSOCKET_ACCEPT,
+            &derive_accept_key(key.as_bytes()),
+        );
     match req.take_upgrade() {
         Some(pending) => {
             let params = session::Params {
@@ -134,7 +138,7 @@ fn handshake_key(req: &Request) -> Result<String, &'static str> {
     if req.header("sec-websocket-version").map(str::trim) != Some("13") {
         return Err("unsupported Sec-WebSocket-Version");
     }
-    let key = req.header("sec-websocket-key").map(str::trim).unwrap_or("");
+    let key = req.header("sec-websocket-key").map_or("", str::trim);
     // Base64 of 16 random bytes: 22 characters and "==".
     let well_formed = key.len() == 24
         && key.ends_with("==")

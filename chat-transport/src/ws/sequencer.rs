@@ -62,7 +62,11 @@ impl Sequencer {
     }
 
     /// Turns one queued item into zero or more frames appended to `out`.
-    pub(crate) fn push(&mut self, item: Outbound, out: &mut Vec<Utf8Bytes>) -> Result<(), Overflow> {
+    pub(crate) fn push(
+        &mut self,
+        item: Outbound,
+        out: &mut Vec<Utf8Bytes>,
+    ) -> Result<(), Overflow> {
         match &mut self.state {
             State::Live(filter) => filter.apply(item, out),
             State::AwaitingHello => match item {

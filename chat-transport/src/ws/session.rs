@@ -6,7 +6,7 @@
 //! batches (feed, feed, ..., one flush), applies the [`Sequencer`] ordering
 //! rules, pings, and watches the close request and the shutdown signal. When
 //! either side ends, the other is stopped between frames: an `on_frame` that has
-//! started always runs to completion.
+//! started always runs to completion. Then [`finish`] performs the close handshake.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -18,17 +18,15 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::error::ProtocolError;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use super::sequencer::Sequencer;
-use super::socket::{CLOSE_TRY_AGAIN_LATER, CloseRequest, Outbound, Socket};
+use super::close::{CLOSE_GOING_AWAY, CLOSE_UNSUPPORTED_DATA, End, finish};
+use super::sequencer::{Overflow, Sequencer};
+use super::socket::{CLOSE_TRY_AGAIN_LATER, Outbound, Socket};
 use super::{SessionHandler, WsConfig};
 use crate::TransportError;
 use crate::http::PendingUpgrade;
@@ -36,21 +34,14 @@ use crate::hub::{Hub, Scope};
 use crate::shutdown::{self, Stop};
 use crate::wire::{ErrorCode, ServerFrame, decode_client_frame};
 
-const CLOSE_GOING_AWAY: u16 = 1001;
-const CLOSE_PROTOCOL_ERROR: u16 = 1002;
-const CLOSE_UNSUPPORTED_DATA: u16 = 1003;
-const CLOSE_INVALID_PAYLOAD: u16 = 1007;
-const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
 /// Pings sent without a pong before the socket is considered dead.
 const MAX_MISSED_PONGS: u32 = 2;
 /// Most queue items written per flush.
 const MAX_BATCH: usize = 64;
-/// Bound on the whole close handshake (our Close, the peer's reply, the drain).
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Most bytes read and discarded after a close before the TCP connection is dropped.
-const LINGER_MAX_BYTES: usize = 256 * 1024;
+/// Batch buffer capacity kept between batches (beyond it, the buffer is freed).
+const IDLE_FRAMES_CAPACITY: usize = 16;
 
-type WsStream = WebSocketStream<TokioIo<Upgraded>>;
+pub(super) type WsStream = WebSocketStream<TokioIo<Upgraded>>;
 type WsSink = SplitSink<WsStream, Message>;
 type WsSource = SplitStream<WsStream>;
 
@@ -61,19 +52,6 @@ pub(crate) struct Params<H> {
     pub(crate) scope: Scope,
     pub(crate) handler: Arc<H>,
     pub(crate) config: WsConfig,
-}
-
-/// Why a session (or one half of it) ended.
-#[derive(Debug)]
-enum End {
-    /// The other half ended first.
-    Stopped,
-    /// The peer sent a Close frame.
-    PeerClosed,
-    /// The connection is unusable; nothing more is sent.
-    Broken(TransportError),
-    /// Send this Close frame, then end.
-    Close(CloseRequest),
 }
 
 /// Waits for hyper to hand over the connection, then runs the session to its end.
@@ -87,8 +65,8 @@ pub(crate) async fn run<H: SessionHandler>(pending: PendingUpgrade, params: Para
         }
     };
     let config = tungstenite_config(&params.config);
-    let stream = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-        .await;
+    let stream =
+        WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
     let (socket, queue) = Socket::new(
         params.hub.next_socket_id(),
         params.user,
@@ -96,10 +74,25 @@ pub(crate) async fn run<H: SessionHandler>(pending: PendingUpgrade, params: Para
         &params.config,
     );
     let registration = Registration::new(&params.hub, &socket);
-    let end = drive(stream, &socket, queue, &*params.handler, &params.config, conn.shutdown()).await;
+    let end = drive(
+        stream,
+        &socket,
+        queue,
+        &*params.handler,
+        &params.config,
+        conn.shutdown(),
+    )
+    .await;
     drop(registration);
     params.handler.on_close(&socket);
-    tracing::debug!(socket = %socket.id(), user = %socket.user(), ?end, "websocket session ended");
+    let (socket_id, user) = (socket.id(), socket.user());
+    match &end {
+        End::Broken(error) => {
+            let cause = std::error::Error::source(error).map(ToString::to_string);
+            tracing::debug!(socket = %socket_id, %user, %error, ?cause, "websocket connection lost");
+        }
+        end => tracing::debug!(socket = %socket_id, %user, ?end, "websocket session ended"),
+    }
     // `conn` (the connection permit) is released here, after the socket is gone.
     drop(conn);
 }
@@ -221,7 +214,8 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     async fn run(mut self, sink: &mut WsSink, reader_done: &Stop) -> End {
-        let mut ping = tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
+        let mut ping =
+            tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             let mut send_ping = false;
@@ -251,7 +245,7 @@ impl Writer<'_> {
                 request = self.socket.close_requested() => return End::Close(request),
                 () = shutdown::signalled(&mut self.shutdown) => return End::going_away(),
                 () = reader_done.wait() => return End::Stopped,
-                () = tokio::time::sleep(self.ping_interval) => {
+                () = tokio::time::sleep(self.ping_interval * 2) => {
                     return End::Broken(TransportError::WebSocket("write timed out".into()));
                 }
                 result = write => {
@@ -260,14 +254,14 @@ impl Writer<'_> {
                     }
                 }
             }
-            if self.frames.capacity() > MAX_BATCH {
-                self.frames = Vec::new(); // a big replay should not pin memory
+            if self.frames.capacity() > IDLE_FRAMES_CAPACITY {
+                self.frames = Vec::new(); // a burst or a replay should not pin memory
             }
         }
     }
 
     /// Takes `first` and whatever else is queued (up to a batch) through the sequencer.
-    fn collect(&mut self, first: Outbound) -> Result<(), super::sequencer::Overflow> {
+    fn collect(&mut self, first: Outbound) -> Result<(), Overflow> {
         let mut next = Some(first);
         let mut taken = 0;
         while let Some(item) = next {
@@ -297,70 +291,6 @@ async fn write_batch(
         sink.feed(Message::Text(text)).await?;
     }
     sink.flush().await
-}
-
-/// The close handshake, bounded in time: send our Close (or flush the echo of
-/// the peer's), wait for the reply, then half-close and drain what the peer
-/// still sends so the Close frame is not lost to a TCP reset.
-async fn finish(mut stream: WsStream, end: &End) {
-    let handshake = async {
-        match end {
-            End::Close(request) => {
-                let frame = CloseFrame {
-                    code: CloseCode::from(request.code),
-                    reason: Utf8Bytes::from(request.reason.as_str()),
-                };
-                if stream.close(Some(frame)).await.is_ok() {
-                    // tungstenite ends the stream once the peer's Close arrives.
-                    while let Some(Ok(_)) = stream.next().await {}
-                }
-            }
-            End::PeerClosed => {
-                let _ = SinkExt::close(&mut stream).await;
-            }
-            End::Stopped | End::Broken(_) => return,
-        }
-        linger(stream.get_mut()).await;
-    };
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, handshake).await;
-}
-
-async fn linger(io: &mut TokioIo<Upgraded>) {
-    let _ = io.shutdown().await;
-    let mut buffer = vec![0; 4096];
-    let mut drained = 0;
-    while drained < LINGER_MAX_BYTES {
-        match io.read(&mut buffer).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => drained += n,
-        }
-    }
-}
-
-impl End {
-    fn close(code: u16, reason: &str) -> Self {
-        End::Close(CloseRequest {
-            code,
-            reason: reason.to_owned(),
-        })
-    }
-
-    fn going_away() -> Self {
-        End::close(CLOSE_GOING_AWAY, "server shutting down")
-    }
-
-    /// Maps a tungstenite read error to the close code the peer deserves.
-    fn after_read_error(error: WsError) -> Self {
-        match error {
-            WsError::Capacity(_) => End::close(CLOSE_MESSAGE_TOO_BIG, "message too big"),
-            WsError::Utf8(_) => End::close(CLOSE_INVALID_PAYLOAD, "invalid utf-8"),
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-                End::Broken(TransportError::WebSocket(error.into()))
-            }
-            WsError::Protocol(_) => End::close(CLOSE_PROTOCOL_ERROR, "protocol error"),
-            error => End::Broken(TransportError::WebSocket(error.into())),
-        }
-    }
 }
 
 fn tungstenite_config(config: &WsConfig) -> WebSocketConfig {

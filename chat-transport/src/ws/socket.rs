@@ -87,7 +87,12 @@ impl Socket {
             close_request: Mutex::new(None),
             close_signal: Notify::new(),
         };
-        (Socket { shared: Arc::new(shared) }, receiver)
+        (
+            Socket {
+                shared: Arc::new(shared),
+            },
+            receiver,
+        )
     }
 
     pub fn id(&self) -> SocketId {

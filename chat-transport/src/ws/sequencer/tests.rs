@@ -77,12 +77,18 @@ fn check(items: Vec<Outbound>, expected: &[&str]) {
 
 #[test]
 fn live_messages_after_hello_are_written_in_order() {
-    check(vec![hello(10), live(11), live(12)], &["hello", "m11", "m12"]);
+    check(
+        vec![hello(10), live(11), live(12)],
+        &["hello", "m11", "m12"],
+    );
 }
 
 #[test]
 fn live_messages_covered_by_hello_are_dropped() {
-    check(vec![hello(10), live(9), live(10), live(11)], &["hello", "m11"]);
+    check(
+        vec![hello(10), live(9), live(10), live(11)],
+        &["hello", "m11"],
+    );
 }
 
 #[test]
@@ -112,8 +118,23 @@ fn replay_with_nothing_live_writes_everything() {
 #[test]
 fn replay_skips_what_was_written_live() {
     check(
-        vec![hello(10), live(11), live(12), replay(&[6, 7, 8, 9, 10, 11, 12], false)],
-        &["hello", "m11", "m12", "m6", "m7", "m8", "m9", "m10", "resumed 12"],
+        vec![
+            hello(10),
+            live(11),
+            live(12),
+            replay(&[6, 7, 8, 9, 10, 11, 12], false),
+        ],
+        &[
+            "hello",
+            "m11",
+            "m12",
+            "m6",
+            "m7",
+            "m8",
+            "m9",
+            "m10",
+            "resumed 12",
+        ],
     );
 }
 
@@ -162,12 +183,18 @@ fn truncated_replay_reports_it() {
 
 #[test]
 fn empty_replay_still_answers_resumed() {
-    check(vec![hello(10), replay(&[], false)], &["hello", "resumed 10"]);
+    check(
+        vec![hello(10), replay(&[], false)],
+        &["hello", "resumed 10"],
+    );
 }
 
 #[test]
 fn direct_replies_bypass_the_filter() {
-    check(vec![hello(10), direct(), live(3), direct()], &["hello", "direct", "direct"]);
+    check(
+        vec![hello(10), direct(), live(3), direct()],
+        &["hello", "direct", "direct"],
+    );
 }
 
 #[test]

@@ -1,0 +1,4 @@
+mod origin;
+mod request;
+mod response;
+mod server;
