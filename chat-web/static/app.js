@@ -14,6 +14,7 @@
 
   const BACKOFF_MIN_MS = 500;
   const BACKOFF_MAX_MS = 30000;
+  const CLOSE_POLICY = 1008;
   const TYPING_SEND_EVERY_MS = 2000;
   const TYPING_SHOW_MS = 3000;
   const RATE_LIMIT_RETRY_MS = 2000;
@@ -222,14 +223,39 @@
     state.ready = false;
     setConn(state.backoff > BACKOFF_MIN_MS ? 'reconnecting' : 'connecting');
     socket.addEventListener('message', (event) => onFrame(event.data));
-    socket.addEventListener('close', () => onClose(socket));
+    socket.addEventListener('close', (event) => onClose(socket, event));
   }
 
-  function onClose(socket) {
+  function onClose(socket, event) {
     if (state.socket !== socket) return;
     state.socket = null;
     state.ready = false;
+    if (event && event.code === CLOSE_POLICY) {
+      onPolicyClose(event.reason || '');
+      return;
+    }
     scheduleReconnect();
+  }
+
+  // 1008: the session ended (logout, password change, expiry) or this tab was
+  // one too many. Reconnecting blindly would loop; find out which it was.
+  function onPolicyClose(reason) {
+    if (reason === 'too many open connections') {
+      state.stopped = true;
+      setConn('offline', 'Paused');
+      showBanner('Too many tabs are open; this one stopped updating. Reload it to resume.');
+      return;
+    }
+    fetch('/api/threads', { credentials: 'same-origin' })
+      .then((res) => {
+        if (res.status === 401) {
+          state.stopped = true;
+          location.assign('/login?next=' + encodeURIComponent(location.pathname));
+        } else {
+          scheduleReconnect();
+        }
+      })
+      .catch(() => scheduleReconnect());
   }
 
   function scheduleReconnect() {
@@ -303,6 +329,7 @@
     setConn('connected');
     if (frame.truncated) showBanner('Some messages arrived while you were away.');
     flushOutbox();
+    dropSettledPending();
     sendReadIfDue();
   }
 
@@ -461,6 +488,17 @@
     els.log.append(li);
     const empty = els.log.querySelector('.empty-log');
     if (empty) empty.remove();
+  }
+
+  // A pending bubble whose entry has left the shared outbox was settled by another tab. If
+  // it was stored, the resume just replayed it (replayed frames carry no client_id), so the
+  // bubble would otherwise stay "Sending…" beside the real message for good.
+  function dropSettledPending() {
+    if (!els.log) return;
+    const waiting = new Set(loadOutbox().map((e) => e.client_id));
+    els.log.querySelectorAll('li.msg.pending[data-client-id]').forEach((li) => {
+      if (!waiting.has(li.dataset.clientId)) li.remove();
+    });
   }
 
   function removePending(clientId) {
