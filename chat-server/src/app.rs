@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use chat_core::rate::{RateLimiter, Throttle};
 use chat_core::{Thread, ThreadId, Timestamp, UserId, Username};
@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::routes;
 use crate::secrets;
+use crate::sessions::SessionCache;
 use crate::watch::SocketRegistry;
 
 /// Name of the session cookie.
@@ -50,6 +51,8 @@ pub struct AppState {
     threads: RwLock<HashMap<ThreadId, Arc<Thread>>>,
     /// Open sockets and their sessions.
     pub sockets: SocketRegistry,
+    /// Recently read sessions.
+    pub sessions: SessionCache,
 }
 
 /// A logged-in user, as resolved from the session cookie.
@@ -90,6 +93,7 @@ impl AppState {
             names: RwLock::new(HashMap::new()),
             threads: RwLock::new(HashMap::new()),
             sockets: SocketRegistry::default(),
+            sessions: SessionCache::default(),
             config,
         }
     }
@@ -156,17 +160,29 @@ impl AppState {
         };
         let hash = secrets::token_hash(&token);
         let now = now();
-        let Some(session) = self.db(move |s| s.session(&hash)).await? else {
-            return Ok(None);
+        let session = if let Some(session) = self.sessions.get(&hash, Instant::now()) {
+            session
+        } else {
+            let Some(session) = self.db(move |s| s.session(&hash)).await? else {
+                return Ok(None);
+            };
+            self.sessions.put(hash, session.clone(), Instant::now());
+            session
         };
         let idle_ms = millis(self.config.session_idle_ttl);
         if session.expires_at <= now || session.last_seen.plus_millis(idle_ms) <= now {
+            self.sessions.remove(&hash);
             self.db(move |s| s.delete_session(&hash)).await?;
             return Ok(None);
         }
         // Touch at most once a minute: sessions are read far more often than they change.
         if now.as_millis() - session.last_seen.as_millis() > 60_000 {
             self.db(move |s| s.touch_session(&hash, now)).await?;
+            let touched = chat_store::Session {
+                last_seen: now,
+                ..session.clone()
+            };
+            self.sessions.put(hash, touched, Instant::now());
         }
         let name = self.username(session.user).await?;
         Ok(Some(AuthUser {

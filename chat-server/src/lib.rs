@@ -10,6 +10,7 @@ pub mod realtime;
 mod routes;
 pub mod secrets;
 pub mod server;
+pub mod sessions;
 pub mod views;
 pub mod watch;
 

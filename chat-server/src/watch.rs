@@ -123,9 +123,12 @@ async fn close_revoked(state: &AppState, after: i64) -> i64 {
     let mut last = after;
     for r in revocations {
         last = last.max(r.id);
-        let sockets = match r.token {
-            Some(token) => state.sockets.with_token(&token),
-            None => state.sockets.of_user(r.user),
+        let sockets = if let Some(token) = r.token {
+            state.sessions.remove(&token);
+            state.sockets.with_token(&token)
+        } else {
+            state.sessions.remove_user(r.user);
+            state.sockets.of_user(r.user)
         };
         for socket in sockets {
             socket.close(CLOSE_POLICY, "session ended");

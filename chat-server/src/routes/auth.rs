@@ -143,6 +143,7 @@ pub async fn logout(state: &AppState, req: &Request) -> Result<Response, AppErro
     };
     forms::check_session_csrf(&user, &req.form())?;
     let hash = secrets::token_hash(&user.token);
+    state.sessions.remove(&hash);
     state.db(move |s| s.delete_session(&hash)).await?;
     crate::realtime::close_user_sockets(state, user.id, "logged out");
     Ok(Response::see_other("/login").with_cookie(&forms::clear_session_cookie(state)))
@@ -204,6 +205,7 @@ pub async fn change_password(state: &AppState, req: &Request) -> Result<Response
             Ok(())
         })
         .await?;
+    state.sessions.remove_user(user.id);
     crate::realtime::close_user_sockets(state, user.id, "password changed");
     Ok(password_page(&user, Vec::new(), true, StatusCode::OK))
 }
@@ -231,7 +233,9 @@ async fn start_session(
         .map(|t| secrets::token_hash(&t));
     state
         .db(move |s| {
-            if let Some(old) = old {
+            if let Some(old) = old
+                && s.session(&old)?.is_some()
+            {
                 s.delete_session(&old)?;
             }
             s.create_session(&hash, &session)

@@ -161,27 +161,30 @@ async fn render_thread(
     let peer_id = thread.others(user.id).next().ok_or(AppError::NotFound)?;
     let peer = state.username(peer_id).await?;
     let me = user.id;
-    let (page, contacts, read_up_to, last_id) = state
+    let (page, contacts, read_up_to, last_id, cursors) = state
         .db(move |s| {
             let last_id = s.latest_message_id(me, None)?;
             let page = s.history(thread_id, before, PAGE_SIZE)?;
-            // Viewing the newest page reads the thread.
+            // Viewing the newest page reads the thread (a write only when it moves).
+            let cursors = s.read_cursors(thread_id)?;
+            let mine = cursors.iter().find(|(u, _)| *u == me).map(|(_, m)| *m);
             let newest = page
                 .messages
                 .last()
                 .map(|m| m.id)
                 .filter(|_| before.is_none());
             let read = match newest {
-                Some(up_to) => Some(s.mark_read(me, thread_id, up_to)?),
-                None => None,
+                Some(up_to) if mine.is_none_or(|m| m < up_to) => {
+                    Some(s.mark_read(me, thread_id, up_to)?)
+                }
+                _ => None,
             };
-            Ok((page, s.contacts(me)?, read, last_id))
+            Ok((page, s.contacts(me)?, read, last_id, cursors))
         })
         .await?;
     if let Some(up_to) = read_up_to {
         realtime::publish_read(state, user, &thread, up_to);
     }
-    let cursors = state.db(move |s| s.read_cursors(thread_id)).await?;
     let peer_read_up_to = cursors
         .iter()
         .find(|(u, _)| *u == peer_id)
