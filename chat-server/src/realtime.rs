@@ -1,5 +1,6 @@
 //! What each WebSocket frame does, and the one path every message takes:
-//! check → rate limit → durable append → publish (in commit order).
+//! check → rate limit → durable append → publish (in commit order; with
+//! `--redis`, through the store tailer).
 
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
@@ -38,7 +39,9 @@ impl From<AppError> for PostError {
 }
 
 /// Stores a message from `sender` and, once it is durable, publishes it to every
-/// member's sockets. A repeated client id stores nothing and returns the earlier row.
+/// member's sockets (with `--redis`: wakes the tailer, which delivers it, and
+/// tells the other processes). A repeated client id stores nothing and returns
+/// the earlier row.
 pub async fn post_message(
     state: &AppState,
     sender: UserId,
@@ -69,18 +72,26 @@ pub async fn post_message(
     let (tx, rx) = tokio::sync::oneshot::channel();
     let layer = Arc::clone(&state.layer);
     let recipients = thread.members.clone();
+    let tailer = state.tailer.clone();
     // Runs on the store's writer in commit order, so every socket sees ids ascending.
     let done = Box::new(move |result: Result<Appended, chat_store::StoreError>| {
         if let Ok(appended) = &result
             && appended.created
         {
             let m = &appended.message;
-            layer.publish(Event::Message {
-                message: views::wire_message(m, &sender_name),
-                client_id: m.client_id.as_ref().map(ToString::to_string),
-                sender,
-                recipients,
-            });
+            if let Some(tailer) = tailer {
+                // Several processes: every message reaches sockets through the
+                // tailers, in id order; this one reads now, the others when told.
+                tailer.notify_one();
+                layer.publish(Event::Committed { up_to: m.id });
+            } else {
+                layer.publish(Event::Message {
+                    message: views::wire_message(m, &sender_name),
+                    client_id: m.client_id.as_ref().map(ToString::to_string),
+                    sender,
+                    recipients,
+                });
+            }
         }
         let _ = tx.send(result);
     });
@@ -279,7 +290,13 @@ async fn on_resume(state: &AppState, socket: &Socket, after: MessageId) {
         let Ok(name) = state.username(m.sender).await else {
             continue;
         };
-        messages.push(views::wire_message(m, name.as_str()));
+        let mut message = views::wire_message(m, name.as_str());
+        // The sender's own copies carry its client id, replayed ones too: another
+        // tab may still show that message as "sending".
+        if m.sender == user {
+            message.client_id = m.client_id.as_ref().map(ToString::to_string);
+        }
+        messages.push(message);
     }
     socket.send_replay(messages, batch.truncated);
 }

@@ -230,6 +230,7 @@
     if (state.socket !== socket) return;
     state.socket = null;
     state.ready = false;
+    if (state.stopped) return;
     if (event && event.code === CLOSE_POLICY) {
       onPolicyClose(event.reason || '');
       return;
@@ -246,9 +247,10 @@
       showBanner('Too many tabs are open; this one stopped updating. Reload it to resume.');
       return;
     }
-    fetch('/api/threads', { credentials: 'same-origin' })
-      .then((res) => {
-        if (res.status === 401) {
+    fetch('/api/session', { credentials: 'same-origin' })
+      .then((res) => (res.ok ? res.json() : { user: ME }))
+      .then((body) => {
+        if (body && body.user === null) {
           state.stopped = true;
           location.assign('/login?next=' + encodeURIComponent(location.pathname));
         } else {
@@ -754,6 +756,11 @@
     document.addEventListener('visibilitychange', onVisibilityChange);
     window.addEventListener('online', reconnectNow);
     window.addEventListener('focus', sendReadIfDue);
+    // Logging out here closes this socket with 1008 while the page navigates away: that is
+    // expected, not a reason to probe the session (a 401 in the console) or reconnect.
+    document.querySelectorAll('form.logout').forEach((form) => {
+      form.addEventListener('submit', () => { state.stopped = true; });
+    });
     connect();
   }
 

@@ -33,6 +33,16 @@ struct MessagesBody {
     has_more: bool,
 }
 
+/// `GET /api/session`: who is signed in (`{"user":null}` when nobody), always 200,
+/// so the client can check after a 1008 close without a console error.
+pub async fn session(state: &AppState, req: &Request) -> Result<Response, AppError> {
+    let user = state.auth(req).await?.map(|u| u.name.to_string());
+    Ok(Response::json(
+        StatusCode::OK,
+        &serde_json::json!({ "user": user }),
+    ))
+}
+
 /// `GET /api/threads`.
 pub async fn threads(state: &AppState, req: &Request) -> Result<Response, AppError> {
     let user = state.auth(req).await?.ok_or(AppError::Unauthenticated)?;

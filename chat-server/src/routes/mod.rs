@@ -34,6 +34,7 @@ pub async fn dispatch(state: &Arc<AppState>, mut req: Request) -> Result<Respons
         ["chat", username] if get => pages::open_chat(state, &req, username).await,
         ["threads", id] if get => pages::thread(state, &req, id).await,
         ["threads", id, "messages"] if post => pages::post_message(state, &req, id).await,
+        ["api", "session"] if get => api::session(state, &req).await,
         ["api", "threads"] if get => api::threads(state, &req).await,
         ["api", "threads", id, "messages"] if get => api::messages(state, &req, id).await,
         ["ws"] if get => realtime::upgrade(state, &mut req, None).await,
@@ -44,7 +45,7 @@ pub async fn dispatch(state: &Arc<AppState>, mut req: Request) -> Result<Respons
         | ["static" | "chat" | "threads", _]
         | ["threads", _, "messages"]
         | ["ws", "threads", _]
-        | ["api", "threads"]
+        | ["api", "threads" | "session"]
         | ["api", "threads", _, "messages"] => Err(method_not_allowed(&req)),
         _ => Err(AppError::NotFound),
     }
