@@ -76,6 +76,8 @@ pub struct AppHeader<'a> {
 pub struct ContactList<'a> {
     /// Contacts, in display order.
     pub contacts: &'a [ContactView],
+    /// Contacts left out (the full list is on the contacts page).
+    pub more: usize,
 }
 
 /// Where the client shows the WebSocket state ("Connected", "Reconnecting…"). Hidden until the
@@ -136,6 +138,9 @@ impl Render for ContactList<'_> {
                 p #contacts-empty .empty hidden[!self.contacts.is_empty()] { "No other users yet" }
                 ul #contacts .contact-list {
                     @for contact in self.contacts { (contact) }
+                }
+                @if self.more > 0 {
+                    p.more-contacts { a href="/" { "All contacts (" (self.more) " more)" } }
                 }
             }
         }

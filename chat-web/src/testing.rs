@@ -166,6 +166,7 @@ pub fn message(id: i64, sender: &str, body: &str, own: bool) -> MessageView {
 
 pub fn thread_view(hostile: &str) -> ThreadView {
     ThreadView {
+        more_contacts: 0,
         me: "alice".into(),
         csrf: "tok-thread".into(),
         thread_id: 7,

@@ -13,6 +13,8 @@ use crate::views;
 
 /// Messages on one thread page.
 const PAGE_SIZE: usize = 50;
+/// Contacts without a thread shown in a thread page's sidebar.
+const SIDEBAR_OTHERS: usize = 20;
 
 /// `GET /`: the contact list.
 pub async fn contacts(state: &AppState, req: &Request) -> Result<Response, AppError> {
@@ -205,16 +207,30 @@ async fn render_thread(
         .map(|m| format!("/threads/{thread_id}?before={}", m.id));
     let newer_href = before.map(|_| format!("/threads/{thread_id}"));
     let active = Some(thread_id.get());
+    // The sidebar shows everyone I have a thread with and a few others; the
+    // full list (every user) is the contacts page, so a thread page stays small.
+    let mut others = 0;
+    let sidebar: Vec<_> = contacts
+        .iter()
+        .filter(|c| {
+            c.thread.is_some() || {
+                others += 1;
+                others <= SIDEBAR_OTHERS
+            }
+        })
+        .cloned()
+        .collect();
     let view = ThreadView {
         me: user.name.to_string(),
         csrf: user.csrf(),
         thread_id: thread_id.get(),
         peer: peer.to_string(),
         total_unread: contacts.iter().map(|c| c.unread).sum(),
-        contacts: contacts
+        contacts: sidebar
             .iter()
             .map(|c| views::contact_view(c, active))
             .collect(),
+        more_contacts: contacts.len() - sidebar.len(),
         messages,
         older_href,
         newer_href,

@@ -126,7 +126,7 @@ fn app_header_has_a_logout_form_with_csrf() {
 fn contact_list_empty_state_toggles() {
     let cases: [(&[ContactView], bool); 2] = [(&[], false), (&[ContactView::default()], true)];
     for (contacts, empty_hidden) in cases {
-        let html = ContactList { contacts }.render().into_string();
+        let html = ContactList { contacts, more: 0 }.render().into_string();
         let tags = start_tags(&html);
         let empty = tags
             .iter()

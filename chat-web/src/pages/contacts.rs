@@ -36,7 +36,7 @@ pub fn render(view: &ContactsView) -> Markup {
                 (AppHeader { me: &view.me, csrf: &view.csrf })
                 h1.visually-hidden { "Conversations" }
                 (ConnState)
-                (ContactList { contacts: &view.contacts })
+                (ContactList { contacts: &view.contacts, more: 0 })
             }
             main.pane.placeholder {
                 p { "Choose a contact to start chatting." }

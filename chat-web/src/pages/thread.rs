@@ -21,6 +21,8 @@ pub struct ThreadView {
     pub peer: String,
     /// Contact list for the sidebar (desktop only); the peer's row should be `active`.
     pub contacts: Vec<ContactView>,
+    /// Contacts left out of the sidebar (shown on the contacts page).
+    pub more_contacts: usize,
     /// The visible page of messages, oldest first.
     pub messages: Vec<MessageView>,
     /// Link to the previous page (`/threads/{id}?before=ID`) when older messages exist.
@@ -53,7 +55,7 @@ pub fn render(view: &ThreadView) -> Markup {
         div.app {
             aside.sidebar {
                 (AppHeader { me: &view.me, csrf: &view.csrf })
-                (ContactList { contacts: &view.contacts })
+                (ContactList { contacts: &view.contacts, more: view.more_contacts })
             }
             main.pane.conversation {
                 header.thread-header {

@@ -98,6 +98,7 @@ fn paging_links_appear_when_given() {
     ];
     for (older, newer) in cases {
         let html = render(&ThreadView {
+            more_contacts: 0,
             older_href: older.map(Into::into),
             newer_href: newer.map(Into::into),
             ..view()
