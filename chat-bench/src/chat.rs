@@ -5,7 +5,7 @@
 //! out-of-order messages.
 
 mod summary;
-mod user;
+pub(crate) mod user;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -58,6 +58,11 @@ pub struct ChatArgs {
     /// Socket upgrades in flight at once while connecting.
     #[arg(long, default_value_t = 64)]
     pub connect_concurrency: usize,
+    /// Connect the second member of every thread to this address instead: another
+    /// server process on the same database (`--redis`), so every message crosses
+    /// processes.
+    #[arg(long)]
+    pub peer_addr: Option<SocketAddr>,
 }
 
 /// How users pace their sends.
@@ -119,7 +124,11 @@ pub async fn run(
         specs.len() / 2,
         describe(pacing, args)
     );
-    let sockets = connect_all(addr, state, &specs, args.connect_concurrency).await?;
+    let addrs = [addr, args.peer_addr.unwrap_or(addr)];
+    if let Some(peer) = args.peer_addr {
+        println!("two processes: first members on {addr}, second members on {peer}");
+    }
+    let sockets = connect_all(addrs, state, &specs, args.connect_concurrency).await?;
     let shared = shared_clock(args, pacing, &specs)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let tasks: Vec<_> = sockets
@@ -142,7 +151,7 @@ pub async fn run(
 }
 
 /// Pairs every user of a thread among the first `n_users` with its peer.
-fn user_specs(state: &State, n_users: usize) -> Vec<UserSpec> {
+pub(crate) fn user_specs(state: &State, n_users: usize) -> Vec<UserSpec> {
     state
         .threads_among(n_users)
         .iter()
@@ -189,18 +198,19 @@ fn describe(pacing: Pacing, args: &ChatArgs) -> String {
     )
 }
 
-/// Opens every user's socket and waits for its `hello`.
+/// Opens every user's socket and waits for its `hello`: first members of a
+/// thread on `addrs[0]`, second members on `addrs[1]`.
 async fn connect_all(
-    addr: SocketAddr,
+    addrs: [SocketAddr; 2],
     state: &State,
     specs: &[UserSpec],
     concurrency: usize,
 ) -> Result<Vec<ws::Ws>, BenchError> {
     let started = Instant::now();
-    let results: Vec<Result<ws::Ws, BenchError>> = stream::iter(specs)
-        .map(|spec| async move {
+    let results: Vec<Result<ws::Ws, BenchError>> = stream::iter(specs.iter().enumerate())
+        .map(|(i, spec)| async move {
             let target = Target {
-                addr,
+                addr: addrs[i % 2],
                 path: "/ws",
                 session: &state.users[spec.idx as usize].session,
                 source: None,

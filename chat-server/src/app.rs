@@ -11,7 +11,7 @@ use chat_transport::http::{App, Request, Response};
 use chat_transport::hub::Hub;
 use chat_transport::layer::ChannelLayer;
 use http::{HeaderName, Method, StatusCode};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::config::Config;
 use crate::error::AppError;
@@ -53,6 +53,10 @@ pub struct AppState {
     pub sockets: SocketRegistry,
     /// Recently read sessions.
     pub sessions: SessionCache,
+    /// With `--redis`: wakes this process's store tailer, which delivers every
+    /// message (see `tailer`). `None`: one process, messages are published from
+    /// the append callback.
+    pub tailer: Option<Arc<Notify>>,
 }
 
 /// A logged-in user, as resolved from the session cookie.
@@ -94,6 +98,7 @@ impl AppState {
             threads: RwLock::new(HashMap::new()),
             sockets: SocketRegistry::default(),
             sessions: SessionCache::default(),
+            tailer: None,
             config,
         }
     }

@@ -97,6 +97,11 @@ struct ServeArgs {
     /// Idle session lifetime in hours (since last use).
     #[arg(long, env = "CHAT_SESSION_IDLE_HOURS", default_value_t = 48)]
     session_idle_hours: u64,
+    /// Run as one of several processes sharing this database, linked through this
+    /// Redis server (e.g. `redis://127.0.0.1:6379`); the server refuses to start
+    /// if it is unreachable.
+    #[arg(long = "redis", env = "CHAT_REDIS_URL", value_name = "URL")]
+    redis_url: Option<String>,
 }
 
 /// Parses the command line and runs the chosen command.
@@ -127,6 +132,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     config.signup_limit = args.signup_limit;
     config.trust_proxy = args.trust_proxy;
     config.session_idle_ttl = Duration::from_secs(args.session_idle_hours.saturating_mul(3600));
+    config.redis_url = args.redis_url.filter(|url| !url.trim().is_empty());
     if config.msg_rate == 0 {
         tracing::warn!("message rate limit is off (--msg-rate 0)");
     }

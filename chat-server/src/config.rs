@@ -27,6 +27,9 @@ pub struct Config {
     pub signup_limit: u32,
     /// Take the client address from the last `X-Forwarded-For` hop.
     pub trust_proxy: bool,
+    /// Several processes on one database: the Redis server their channel layer
+    /// uses (`redis://host:port`). `None`: one process, in-memory layer.
+    pub redis_url: Option<String>,
 }
 
 impl Config {
@@ -43,6 +46,7 @@ impl Config {
             max_connections: 18_000,
             signup_limit: 30,
             trust_proxy: false,
+            redis_url: None,
         }
     }
 }

@@ -11,6 +11,7 @@ mod routes;
 pub mod secrets;
 pub mod server;
 pub mod sessions;
+pub mod tailer;
 pub mod views;
 pub mod watch;
 

@@ -3,12 +3,15 @@
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
+use chat_core::MessageId;
 use chat_store::{SqliteStore, Store, StoreError};
 use chat_transport::http::{ServerConfig, serve};
 use chat_transport::hub::Hub;
-use chat_transport::layer::{ChannelLayer, MemoryLayer};
+use chat_transport::layer::{ChannelLayer, MemoryLayer, RedisConfig, RedisLayer};
+use tokio::sync::Notify;
 
 use crate::app::{AppState, ChatApp};
 use crate::config::Config;
@@ -36,6 +39,18 @@ pub enum ServerError {
     /// The transport failed.
     #[error("server failed: {0}")]
     Transport(#[from] chat_transport::TransportError),
+    /// Redis (`--redis`) could not be reached at start.
+    #[error("{reason}; the server needs it with --redis (CHAT_REDIS_URL)")]
+    Redis {
+        /// What went wrong, with its causes.
+        reason: String,
+    },
+}
+
+/// With `--redis`: what the tailer needs to start.
+struct Tailer {
+    wake: Arc<Notify>,
+    cursor: MessageId,
 }
 
 /// Opens the database, binds, prints `listening on http://ADDR` on stdout and
@@ -67,17 +82,77 @@ pub async fn run(
         source,
     })?;
     let hub = Hub::new();
-    let layer: Arc<dyn ChannelLayer> = Arc::new(MemoryLayer::new(Arc::clone(&hub)));
+    let (layer, tailer) = channel_layer(&config, &store, &hub).await?;
     let transport = ServerConfig {
         max_connections: config.max_connections,
         ..ServerConfig::default()
     };
-    let state = Arc::new(AppState::new(config, store, hub, layer));
+    let mut state = AppState::new(config, store, hub, layer);
+    state.tailer = tailer.as_ref().map(|t| Arc::clone(&t.wake));
+    let state = Arc::new(state);
     tokio::spawn(crate::watch::run(Arc::clone(&state)));
+    if let Some(Tailer { wake, cursor }) = tailer {
+        tokio::spawn(crate::tailer::run(Arc::clone(&state), wake, cursor));
+    }
     announce(local);
     serve(listener, transport, Arc::new(ChatApp(state)), shutdown).await?;
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// The in-memory layer; with `--redis`, the Redis layer and where the tailer
+/// starts (the newest message now: older ones are covered by each socket's
+/// `hello` and `resume`).
+async fn channel_layer(
+    config: &Config,
+    store: &Arc<dyn Store>,
+    hub: &Arc<Hub>,
+) -> Result<(Arc<dyn ChannelLayer>, Option<Tailer>), ServerError> {
+    let Some(url) = &config.redis_url else {
+        return Ok((Arc::new(MemoryLayer::new(Arc::clone(hub))), None));
+    };
+    let reader = Arc::clone(store);
+    let store_error = |source| ServerError::Store {
+        path: config.db.display().to_string(),
+        source,
+    };
+    let cursor = tokio::task::spawn_blocking(move || reader.newest_message_id())
+        .await
+        .map_err(|e| store_error(StoreError::Backend(Box::new(e))))?
+        .map_err(store_error)?;
+    let redis = RedisConfig::new(url.clone(), redis_channel(&config.db));
+    let url_for_logs = redis.url_for_logs();
+    let wake = Arc::new(Notify::new());
+    let layer = RedisLayer::connect(redis, Arc::clone(hub), Arc::clone(&wake))
+        .await
+        .map_err(|e| ServerError::Redis {
+            reason: with_causes(&e),
+        })?;
+    tracing::info!(redis = %url_for_logs, %cursor, "several processes: redis layer connected, tailing the store");
+    Ok((Arc::new(layer), Some(Tailer { wake, cursor })))
+}
+
+/// One pub/sub channel per database file, so deployments sharing a Redis
+/// server never hear each other.
+fn redis_channel(db: &Path) -> String {
+    let path = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_owned());
+    format!("chat:{}", path.display())
+}
+
+/// An error and its sources, joined with ": " (a cause its parent already
+/// quotes is left out).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The one line on stdout that tools and tests wait for.

@@ -41,7 +41,7 @@ pub use messages::{
     appended_ids_strictly_increase, callbacks_run_once_in_id_order_under_concurrency,
     client_id_makes_appends_idempotent, history_pages_oldest_first_without_gaps,
     latest_message_id_is_per_user_and_thread, messages_after_keeps_the_newest_when_truncated,
-    messages_after_spans_the_users_threads,
+    messages_after_spans_the_users_threads, messages_since_is_the_global_feed_in_id_order,
 };
 pub use revocations::{revocations_are_polled_in_id_order, session_deletes_record_revocations};
 pub use threads::{
@@ -132,6 +132,10 @@ pub const CASES: &[Case] = &[
         latest_message_id_is_per_user_and_thread,
     ),
     case(
+        "messages_since_is_the_global_feed_in_id_order",
+        messages_since_is_the_global_feed_in_id_order,
+    ),
+    case(
         "callbacks_run_once_in_id_order_under_concurrency",
         callbacks_run_once_in_id_order_under_concurrency,
     ),
@@ -170,6 +174,7 @@ macro_rules! store_conformance_tests {
             messages_after_spans_the_users_threads,
             messages_after_keeps_the_newest_when_truncated,
             latest_message_id_is_per_user_and_thread,
+            messages_since_is_the_global_feed_in_id_order,
             callbacks_run_once_in_id_order_under_concurrency,
         );
     };

@@ -16,6 +16,11 @@
 //!   polling at `latest_revocation_id` and calls `revocations_after` to close the
 //!   ended sessions' sockets. Recording one prunes the log to the newest
 //!   [`REVOCATIONS_KEPT`] (one cheap range delete per insert), so it never grows.
+//! - **The message feed.** Message ids are assigned at commit, under the
+//!   store's write lock, so `messages_since(cursor, limit)` (every thread, ids
+//!   ascending) is a gap-free, commit-ordered feed across every process writing
+//!   the store; a process follows it from `newest_message_id` to deliver what
+//!   any process stored.
 //! - **Throttling counters.** [`LoginFailures`] per account
 //!   (`record_login_failure`, `login_failures`, `clear_login_failures`) and signup
 //!   attempts per client address (`record_signup_attempt`, which prunes attempts

@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use chat_core::{MessageId, Thread, ThreadId, Timestamp, UserId, UserPair, Username};
+use chat_core::{ChatMessage, MessageId, Thread, ThreadId, Timestamp, UserId, UserPair, Username};
 
 use crate::{
     AppendCallback, Appended, Contact, Credentials, HistoryPage, LoginFailures, NewMessage,
@@ -258,6 +258,18 @@ impl Store for MemoryStore {
         thread: Option<ThreadId>,
     ) -> Result<MessageId, StoreError> {
         Ok(self.state().latest_message_id(user, thread))
+    }
+
+    fn messages_since(
+        &self,
+        after: MessageId,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        Ok(self.state().messages_since(after, limit))
+    }
+
+    fn newest_message_id(&self) -> Result<MessageId, StoreError> {
+        Ok(self.state().newest_message_id())
     }
 
     fn mark_read(

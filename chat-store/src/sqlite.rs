@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 use std::time::Duration;
 
-use chat_core::{MessageId, Thread, ThreadId, Timestamp, UserId, UserPair, Username};
+use chat_core::{ChatMessage, MessageId, Thread, ThreadId, Timestamp, UserId, UserPair, Username};
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
@@ -67,6 +67,10 @@ pub struct SqliteConfig {
 ///
 /// Several processes may open the same file: `SQLite`'s write lock serialises
 /// them and message ids (AUTOINCREMENT) stay strictly increasing across all.
+/// Ids are assigned under that lock, so commit order is id order and
+/// [`Store::messages_since`] is a gap-free feed of every process's appends.
+/// The writer waits for a lock held by another process by retrying every
+/// 100 µs (up to `busy_timeout`), not with `SQLite`'s millisecond backoff.
 ///
 /// Callbacks of `append_message_then` run on the writer thread, one at a time
 /// in id order, after the commit. Keep them short and non-blocking (e.g.
@@ -119,8 +123,13 @@ impl SqliteStore {
             .test_on_check_out(false)
             .build(manager)
             .map_err(backend)?;
-        let writer =
-            Writer::spawn(conn, config.queue_capacity, config.max_batch).map_err(backend)?;
+        let writer = Writer::spawn(
+            conn,
+            config.queue_capacity,
+            config.max_batch,
+            config.busy_timeout,
+        )
+        .map_err(backend)?;
         Ok(Self {
             pool,
             writer,
@@ -330,6 +339,18 @@ impl Store for SqliteStore {
         thread: Option<ThreadId>,
     ) -> Result<MessageId, StoreError> {
         self.read(|c| messages::latest_message_id(c, user, thread))
+    }
+
+    fn messages_since(
+        &self,
+        after: MessageId,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        self.read(|c| messages::messages_since(c, after, limit))
+    }
+
+    fn newest_message_id(&self) -> Result<MessageId, StoreError> {
+        self.read(messages::newest_message_id)
     }
 
     fn mark_read(

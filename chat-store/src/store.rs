@@ -269,6 +269,18 @@ pub trait Store: Send + Sync + 'static {
         user: UserId,
         thread: Option<ThreadId>,
     ) -> Result<MessageId, StoreError>;
+    /// Messages of every thread with id > `after`, ascending by id, at most
+    /// `limit`: the global feed a tailer follows (one server process of several
+    /// reads it to deliver what any process stored). Ids are assigned at commit
+    /// time under the store's write lock, so a reader that sees id M also sees
+    /// every id below M: following `after` = the last id returned never skips one.
+    fn messages_since(
+        &self,
+        after: MessageId,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError>;
+    /// The newest message id of the whole store, 0 if none: where a tailer starts.
+    fn newest_message_id(&self) -> Result<MessageId, StoreError>;
 
     // --- read cursors and contacts ---
     /// Moves `user`'s read cursor in `thread` forward to `up_to` (clamped to the

@@ -17,4 +17,12 @@ pub enum TransportError {
     /// A WebSocket connection failed (tungstenite).
     #[error("websocket connection failed")]
     WebSocket(#[source] Box<dyn StdError + Send + Sync>),
+    /// Redis could not be reached (or refused us) when the Redis layer connected.
+    #[error("cannot connect to redis at {url}")]
+    Redis {
+        /// The URL, with any password masked.
+        url: String,
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
 }

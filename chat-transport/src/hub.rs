@@ -71,6 +71,7 @@ impl Hub {
     /// - `Typing`: never to the typer's own sockets.
     /// - `Read`: to every recipient, the reader's other tabs included.
     /// - `CloseUser`: [`Hub::close_user`].
+    /// - `Committed`: nothing (it wakes store tailers, not sockets).
     pub fn deliver(&self, event: &Event) {
         match event {
             Event::Message {
@@ -107,6 +108,7 @@ impl Hub {
                 self.fan_out(recipients.iter().copied(), *thread, &frame.encode_text());
             }
             Event::CloseUser { user, code, reason } => self.close_user(*user, *code, reason),
+            Event::Committed { .. } => {}
         }
     }
 

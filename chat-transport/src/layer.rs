@@ -1,5 +1,6 @@
-//! Channel layers: how events reach the [`Hub`]s. Today one process, one
-//! [`MemoryLayer`]; a Redis layer can ship the same serialisable [`Event`]s later.
+//! Channel layers: how events reach the [`Hub`]s. One process uses the
+//! [`MemoryLayer`]; several processes on one database use the [`RedisLayer`]
+//! (see `redis_layer` for how messages then travel).
 
 use std::sync::Arc;
 
@@ -8,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::hub::Hub;
 use crate::wire::WireMessage;
+
+mod redis_layer;
+
+pub use redis_layer::{RedisConfig, RedisLayer};
 
 /// Something that happened and must reach open sockets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +45,9 @@ pub enum Event {
         code: u16,
         reason: String,
     },
+    /// Messages up to this id are durably stored (several processes): wakes
+    /// the other processes' store tailers. Carries no frame; hubs ignore it.
+    Committed { up_to: MessageId },
 }
 
 /// Publishes events to every hub that may hold a recipient's socket.
@@ -48,6 +56,9 @@ pub enum Event {
 /// publish order. The app must publish messages in id order (publish while the
 /// id is assigned, or under one lock): a socket drops a live message whose id is
 /// not above the highest it has already written.
+///
+/// [`RedisLayer`] does not carry `Message` events: with several processes each
+/// one delivers messages from its store tailer, and publishes `Committed`.
 pub trait ChannelLayer: Send + Sync + 'static {
     fn publish(&self, event: Event);
 }

@@ -225,6 +225,42 @@ pub fn latest_message_id_is_per_user_and_thread(store: &dyn Store) {
     assert_eq!(store.latest_message_id(c.id, Some(ac)).unwrap(), second);
 }
 
+/// The global feed: every thread's messages after a bound, ascending, at most
+/// `limit`; following it from the newest id never skips or repeats one.
+pub fn messages_since_is_the_global_feed_in_id_order(store: &dyn Store) {
+    let [a, b, c] = ["alice", "bob", "carol"].map(|n| signup(store, n));
+    let (ab, bc) = (direct(store, &a, &b), direct(store, &b, &c));
+    assert_eq!(store.newest_message_id().unwrap(), MessageId(0));
+    assert!(store.messages_since(MessageId(0), 10).unwrap().is_empty());
+
+    let mut sent = Vec::new();
+    for i in 0..12 {
+        let (thread, sender) = if i % 3 == 0 { (bc, &c) } else { (ab, &a) };
+        sent.push(send(store, thread, sender, &format!("m{i}")));
+    }
+    assert_eq!(store.newest_message_id().unwrap(), sent[11].id);
+    assert_eq!(store.messages_since(MessageId(0), 100).unwrap(), sent);
+    assert_eq!(store.messages_since(sent[3].id, 4).unwrap(), sent[4..8]);
+    assert!(store.messages_since(sent[11].id, 10).unwrap().is_empty());
+    assert!(store.messages_since(MessageId(0), 0).unwrap().is_empty());
+
+    // A follower in pages of 5 sees each message once, in order.
+    let (mut cursor, mut followed) = (MessageId(0), Vec::new());
+    loop {
+        let page = store.messages_since(cursor, 5).unwrap();
+        let Some(last) = page.last() else { break };
+        cursor = last.id;
+        followed.extend(page);
+    }
+    assert_eq!(followed, sent);
+    let later = send(store, ab, &b, "later");
+    assert_eq!(
+        store.messages_since(cursor, 5).unwrap(),
+        std::slice::from_ref(&later)
+    );
+    assert_eq!(store.newest_message_id().unwrap(), later.id);
+}
+
 /// `append_message_then` from many threads: every callback runs exactly once,
 /// one at a time, in ascending id order, after the message is readable.
 pub fn callbacks_run_once_in_id_order_under_concurrency(store: &dyn Store) {

@@ -2,6 +2,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 
 use chat_core::{
     ChatMessage, ClientMessageId, MessageId, Thread, ThreadId, Timestamp, UserId, UserPair,
@@ -29,7 +30,8 @@ pub(super) struct State {
     direct_threads: HashMap<UserPair, ThreadId>,
     /// (member, thread), for "threads of a user".
     memberships: BTreeSet<(UserId, ThreadId)>,
-    messages: HashMap<MessageId, ChatMessage>,
+    /// By id: ascending iteration is the global feed (`messages_since`).
+    messages: BTreeMap<MessageId, ChatMessage>,
     client_ids: HashMap<(ThreadId, UserId, ClientMessageId), MessageId>,
     cursors: HashMap<(UserId, ThreadId), MessageId>,
     last_user: i64,
@@ -276,6 +278,22 @@ impl State {
         self.visible_threads(user, thread)
             .filter_map(|id| self.threads[&id].message_ids.last().copied())
             .max()
+            .unwrap_or_default()
+    }
+
+    pub(super) fn messages_since(&self, after: MessageId, limit: usize) -> Vec<ChatMessage> {
+        self.messages
+            .range((Bound::Excluded(after), Bound::Unbounded))
+            .take(limit)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    pub(super) fn newest_message_id(&self) -> MessageId {
+        self.messages
+            .keys()
+            .next_back()
+            .copied()
             .unwrap_or_default()
     }
 

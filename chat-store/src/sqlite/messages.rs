@@ -1,4 +1,4 @@
-//! Reading messages: history pages, resume batches, the newest id.
+//! Reading messages: history pages, resume batches, the global feed, the newest id.
 //!
 //! Both page queries walk the `messages_thread_id (thread_id, id, sender_id)` index
 //! backwards from a bound and stop after `limit + 1` rows, so their cost does
@@ -21,6 +21,13 @@ pub(super) const RESUME_SQL: &str = "
     SELECT id, thread_id, sender_id, body, sent_at, client_id FROM messages
      WHERE thread_id = ?1 AND id > ?2
      ORDER BY id DESC LIMIT ?3";
+
+/// `?1` exclusive lower id bound, `?2` row limit; oldest first, every thread.
+/// Walks the primary key (see the query-plan test).
+pub(super) const SINCE_SQL: &str = "
+    SELECT id, thread_id, sender_id, body, sent_at, client_id FROM messages
+     WHERE id > ?1
+     ORDER BY id LIMIT ?2";
 
 /// `?1` user, `?2` one thread or NULL for all: the threads `user` may read.
 pub(super) const VISIBLE_THREADS_SQL: &str = "
@@ -76,6 +83,24 @@ pub(super) fn latest_message_id(
     .query_row(params![user.get(), thread.map(ThreadId::get)], |row| {
         Ok(MessageId(row.get(0)?))
     })
+}
+
+pub(super) fn messages_since(
+    conn: &Connection,
+    after: MessageId,
+    limit: usize,
+) -> rusqlite::Result<Vec<ChatMessage>> {
+    conn.prepare_cached(SINCE_SQL)?
+        .query_map(
+            params![after.get(), rows::sql_limit(limit, 0)],
+            rows::message,
+        )?
+        .collect()
+}
+
+pub(super) fn newest_message_id(conn: &Connection) -> rusqlite::Result<MessageId> {
+    conn.prepare_cached("SELECT coalesce(max(id), 0) FROM messages")?
+        .query_row([], |row| Ok(MessageId(row.get(0)?)))
 }
 
 /// Runs a page query for up to `limit + 1` rows, newest first.

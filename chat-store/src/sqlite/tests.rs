@@ -188,6 +188,80 @@ fn two_stores_on_one_file_keep_ids_strictly_increasing() {
     );
 }
 
+/// The tailer's premise: ids are assigned under the write lock, so a follower
+/// of `messages_since` on another connection never sees id M before every id
+/// below M. Two writers (two stores, as two processes would) append while a
+/// third store follows; it must end with every message once, in id order.
+#[test]
+fn a_follower_of_messages_since_misses_nothing_while_two_stores_write() {
+    const EACH: usize = 150;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let stores = [0, 1, 2].map(|_| SqliteStore::open(&path).unwrap());
+    let (a, b, thread) = seed(&stores[0]);
+    let start = stores[2].newest_message_id().unwrap();
+    let followed = thread::scope(|scope| {
+        for (store, sender) in [(&stores[0], &a), (&stores[1], &b)] {
+            scope.spawn(move || {
+                for i in 0..EACH {
+                    let m = message(thread, sender, &format!("{i}"));
+                    store.append_message(m).unwrap();
+                }
+            });
+        }
+        let follower = scope.spawn(|| {
+            let (mut cursor, mut seen) = (start, Vec::new());
+            let deadline = std::time::Instant::now() + Duration::from_mins(1);
+            while seen.len() < 2 * EACH && std::time::Instant::now() < deadline {
+                let page = stores[2].messages_since(cursor, 7).unwrap();
+                if let Some(last) = page.last() {
+                    cursor = last.id;
+                }
+                seen.extend(page.iter().map(|m| m.id));
+            }
+            seen
+        });
+        follower.join().unwrap()
+    });
+    let page = stores[2].history(thread, None, 2 * EACH + 1).unwrap();
+    let all: Vec<MessageId> = page.messages.iter().map(|m| m.id).collect();
+    assert_eq!(all.len(), 2 * EACH);
+    assert_eq!(followed, all);
+}
+
+/// Another process holds the write lock for 60 ms; the writer's append must
+/// commit within a few ms of the release (`SQLite`'s own backoff would be
+/// asleep until ~78 ms, its next try).
+#[test]
+fn the_writer_takes_a_released_lock_within_milliseconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let (a, _, thread) = seed(&store);
+    let mut other = Connection::open(&path).unwrap();
+    let delays: Vec<Duration> = (0..3)
+        .map(|i| {
+            let lock = other
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .unwrap();
+            thread::scope(|scope| {
+                let append = scope.spawn(|| {
+                    store
+                        .append_message(message(thread, &a, &format!("{i}")))
+                        .unwrap();
+                    std::time::Instant::now()
+                });
+                thread::sleep(Duration::from_millis(60));
+                lock.commit().unwrap();
+                let released = std::time::Instant::now();
+                append.join().unwrap().saturating_duration_since(released)
+            })
+        })
+        .collect();
+    let fastest = delays.iter().min().unwrap();
+    assert!(*fastest < Duration::from_millis(8), "{delays:?}");
+}
+
 #[test]
 fn drop_commits_what_is_queued_and_runs_its_callbacks() {
     let dir = tempfile::tempdir().unwrap();
@@ -324,6 +398,11 @@ fn page_queries_search_the_thread_index() {
     assert_eq!(
         visible,
         ["SEARCH thread_members USING COVERING INDEX thread_members_user_id (user_id=?)"]
+    );
+    let since = query_plan(&path, messages::SINCE_SQL, (25, 10));
+    assert_eq!(
+        since,
+        ["SEARCH messages USING INTEGER PRIMARY KEY (rowid>?)"]
     );
     let by_id = query_plan(&path, "SELECT body FROM messages WHERE id = ?1", [1]);
     assert_eq!(

@@ -5,17 +5,30 @@
 //! fails alone), commits once with `synchronous=FULL`, and only then runs the
 //! callbacks, in queue order. Ids are handed out in queue order inside the
 //! transaction, so created messages reach their callbacks in ascending id order.
+//!
+//! When another process holds the write lock, the writer retries every
+//! [`BUSY_POLL`] (see [`busy_retry`]) rather than with `SQLite`'s own backoff.
 
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use chat_core::{ChatMessage, MessageId};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::rows::{self, store_error};
 use crate::{AppendCallback, Appended, NewMessage, StoreError};
+
+/// How long the writer sleeps between tries for a write lock held elsewhere.
+pub(super) const BUSY_POLL: Duration = Duration::from_micros(100);
+
+thread_local! {
+    /// The writer's `busy_timeout`, and when the current wait for the lock began.
+    static BUSY: Cell<(Duration, Instant)> = Cell::new((Duration::ZERO, Instant::now()));
+}
 
 /// Handle to the writer thread. Dropping it lets the writer finish what is
 /// queued, then joins it.
@@ -42,16 +55,23 @@ pub(super) struct CalledFromCallback;
 struct BatchFailed(#[source] Arc<rusqlite::Error>);
 
 impl Writer {
-    /// Starts the writer thread on `conn` (already configured and migrated).
+    /// Starts the writer thread on `conn` (already configured and migrated);
+    /// it waits up to `busy_timeout` for a write lock held by another process.
     pub(super) fn spawn(
         conn: Connection,
         queue_capacity: usize,
         max_batch: usize,
+        busy_timeout: Duration,
     ) -> std::io::Result<Self> {
         let (sender, receiver) = sync_channel(queue_capacity.max(1));
         let handle = thread::Builder::new()
             .name("chat-store-writer".into())
-            .spawn(move || run(conn, &receiver, max_batch.max(1)))?;
+            .spawn(move || {
+                BUSY.set((busy_timeout, Instant::now()));
+                // Cannot fail on an idle connection; if it did, `busy_timeout` still applies.
+                let _ = conn.busy_handler(Some(busy_retry));
+                run(conn, &receiver, max_batch.max(1));
+            })?;
         Ok(Self {
             sender: Some(sender),
             handle: Some(handle),
@@ -95,6 +115,26 @@ impl Drop for Writer {
             }
         }
     }
+}
+
+/// The writer connection's busy handler: `SQLite`'s own (`busy_timeout`) sleeps
+/// 1, 2, 5, 10, 15… ms between tries, so with another process's writer taking
+/// turns on the lock most commits would wait ~10 ms. Retrying every
+/// [`BUSY_POLL`] keeps the wait close to the other commit's length; it gives up
+/// (`SQLITE_BUSY`) after the configured `busy_timeout`. `tries` counts the calls
+/// for the current wait.
+pub(super) fn busy_retry(tries: i32) -> bool {
+    let (budget, mut started) = BUSY.get();
+    let now = Instant::now();
+    if tries == 0 {
+        started = now;
+        BUSY.set((budget, started));
+    }
+    if now.duration_since(started) >= budget {
+        return false;
+    }
+    thread::sleep(BUSY_POLL);
+    true
 }
 
 /// Inserts `messages` in one IMMEDIATE transaction, each under its own

@@ -27,8 +27,9 @@ pub struct TestServer {
     addr: SocketAddr,
     args: Vec<String>,
     stderr: Arc<Mutex<String>>,
-    /// Holds the database; deleted after `Drop` has killed the child.
-    dir: TempDir,
+    /// Holds the database; deleted once every process sharing it is dropped
+    /// (each `Drop` kills its child first).
+    dir: Arc<TempDir>,
 }
 
 impl TestServer {
@@ -48,8 +49,39 @@ impl TestServer {
             addr,
             args,
             stderr,
-            dir,
+            dir: Arc::new(dir),
         }
+    }
+
+    /// Starts another server process on this server's database (several
+    /// processes, one file), with its own arguments.
+    pub async fn start_sibling(&self, args: &[&str]) -> Self {
+        let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (child, addr) = spawn_serve(&self.db(), &args, &stderr).await;
+        Self {
+            child: Some(child),
+            addr,
+            args,
+            stderr,
+            dir: Arc::clone(&self.dir),
+        }
+    }
+
+    /// Kills the process with SIGKILL (no graceful shutdown) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("server is running");
+        child.kill().expect("SIGKILL the server");
+        child.wait().expect("wait for the killed server");
+    }
+
+    /// Starts the process again after [`TestServer::kill`] or [`TestServer::stop`], on the
+    /// same database with the same arguments. The port changes.
+    pub async fn start_again(&mut self) {
+        assert!(self.child.is_none(), "server is still running");
+        let (child, addr) = spawn_serve(&self.db(), &self.args, &self.stderr).await;
+        self.child = Some(child);
+        self.addr = addr;
     }
 
     /// The address the server listens on.
@@ -110,6 +142,11 @@ impl TestServer {
         let (child, addr) = spawn_serve(&self.db(), &self.args, &self.stderr).await;
         self.child = Some(child);
         self.addr = addr;
+    }
+
+    /// The server's process id (for `/proc/PID/status` and signals); panics when stopped.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server is running").id()
     }
 
     /// Runs a CLI subcommand against this server's database, e.g. `["user", "list"]`.
