@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::BenchError;
 use crate::state::State;
-use crate::{chat, connect, httpbench, idle, report, setup, startup};
+use crate::{chat, connect, httpbench, idle, report, setup, soak, startup};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +43,8 @@ enum Command {
     Setup(setup::SetupArgs),
     /// Every user holds a socket and sends: throughput, latency, lost/dup/out-of-order.
     Chat(chat::ChatArgs),
+    /// Long steady load with sockets reconnecting: nothing lost, RSS and files stable.
+    Soak(soak::SoakArgs),
     /// Open and hold many authenticated sockets; server RSS per socket.
     Idle(idle::IdleArgs),
     /// (internal) One process's share of `idle`.
@@ -101,6 +103,14 @@ fn run(cli: &Cli) -> Result<(), BenchError> {
             (
                 "chat",
                 runtime(cli)?.block_on(chat::run(addr, &state, args, cli.server_pid))?,
+            )
+        }
+        Command::Soak(args) => {
+            let state = State::load(&cli.state)?;
+            let addr = cli.addr.unwrap_or(state.addr);
+            (
+                "soak",
+                runtime(cli)?.block_on(soak::run(addr, &state, args, cli.server_pid))?,
             )
         }
         Command::Connect(args) => {

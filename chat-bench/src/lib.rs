@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod measure;
 pub mod report;
 pub mod setup;
+pub mod soak;
 pub mod startup;
 pub mod state;
 pub mod ws;

@@ -68,6 +68,9 @@ mod thread;
 mod time;
 mod username;
 
+#[cfg(test)]
+mod proptests;
+
 pub use body::{BODY_MAX_CHARS, BodyError, MessageBody};
 pub use client_id::{CLIENT_ID_MAX, ClientIdError, ClientMessageId};
 pub use ids::{MessageId, ThreadId, UserId};

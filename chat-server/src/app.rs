@@ -11,10 +11,11 @@ use chat_transport::http::{App, Request, Response};
 use chat_transport::hub::Hub;
 use chat_transport::layer::ChannelLayer;
 use http::{HeaderName, Method, StatusCode};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::hashing::HashPool;
 use crate::routes;
 use crate::secrets;
 use crate::sessions::SessionCache;
@@ -39,8 +40,8 @@ pub struct AppState {
     pub layer: Arc<dyn ChannelLayer>,
     /// Configuration.
     pub config: Config,
-    /// Caps concurrent password hashes so a login flood cannot starve the rest.
-    pub hash_permits: Semaphore,
+    /// Password hashing threads (one per core) so a login flood cannot starve the rest.
+    pub hasher: HashPool,
     /// Per-user message rate limit.
     pub msg_limiter: Mutex<RateLimiter<UserId>>,
     /// Typing relay throttle per (user, thread).
@@ -91,7 +92,7 @@ impl AppState {
             store,
             hub,
             layer,
-            hash_permits: Semaphore::new(cores),
+            hasher: HashPool::new(cores),
             msg_limiter: Mutex::new(RateLimiter::new(rate, rate.saturating_mul(2))),
             typing_throttle: Mutex::new(Throttle::new(std::time::Duration::from_secs(2))),
             names: RwLock::new(HashMap::new()),

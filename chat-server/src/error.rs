@@ -24,6 +24,9 @@ pub enum AppError {
     /// The request needs a logged-in user.
     #[error("authentication required")]
     Unauthenticated,
+    /// Too much work queued (password hashes); try again shortly.
+    #[error("server busy")]
+    Busy,
     /// Persistence failed.
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
@@ -47,6 +50,7 @@ impl AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,6 +77,7 @@ impl AppError {
                 Self::BadRequest(_) => "bad_request",
                 Self::Forbidden => "forbidden",
                 Self::Unauthenticated => "unauthenticated",
+                Self::Busy => "busy",
                 Self::Store(_) | Self::Internal(_) => "internal",
             };
             return Response::json(

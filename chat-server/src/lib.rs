@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod hashing;
 pub mod realtime;
 mod routes;
 pub mod secrets;

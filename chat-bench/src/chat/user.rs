@@ -55,7 +55,7 @@ struct User {
 }
 
 /// Runs one user until `stop` turns true or the socket ends.
-pub async fn run(
+pub(super) async fn run(
     ws: Ws,
     spec: UserSpec,
     shared: Arc<Shared>,

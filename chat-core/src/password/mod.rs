@@ -7,6 +7,7 @@
 
 mod common;
 mod hash;
+mod memory;
 mod policy;
 mod similarity;
 
@@ -14,4 +15,5 @@ pub use hash::{
     ARGON2_M_COST_KIB, ARGON2_P_COST, ARGON2_T_COST, HashError, SALT_LEN, Verification, dummy_hash,
     hash_password, verify_password,
 };
+pub use memory::HashMemory;
 pub use policy::{PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARS, PasswordProblem, check_password};

@@ -316,37 +316,25 @@ fn with_anon_cookie(response: Response, csrf: AnonCsrf) -> Response {
     }
 }
 
-/// Hashes off the async workers, at most one per core at a time.
+/// Hashes on the hashing pool.
 async fn hash_password(state: &AppState, password: String) -> Result<String, AppError> {
-    let _permit = state
-        .hash_permits
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let salt = secrets::new_salt().map_err(|e| AppError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || password::hash_password(&password, &salt))
-        .await?
-        .map_err(|e| AppError::Internal(e.to_string()))
+    state.hasher.hash(password).await
 }
 
-/// Verifies off the async workers, at most one per core at a time. A malformed
-/// stored hash counts as a failed verification (and is logged).
+/// Verifies on the hashing pool. A malformed stored hash counts as a failed
+/// verification (and is logged).
 async fn verify_password(
     state: &AppState,
     password: String,
     phc: String,
 ) -> Result<Verification, AppError> {
-    let _permit = state
-        .hash_permits
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let verdict =
-        tokio::task::spawn_blocking(move || password::verify_password(&password, &phc)).await?;
-    Ok(verdict.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "stored password hash is malformed");
-        Verification::Invalid
-    }))
+    match state.hasher.verify(password, phc).await {
+        Err(AppError::Internal(e)) => {
+            tracing::error!(error = %e, "password verification failed");
+            Ok(Verification::Invalid)
+        }
+        other => other,
+    }
 }
 
 fn capitalise(s: &str) -> String {
