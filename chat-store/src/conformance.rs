@@ -46,7 +46,8 @@ pub use messages::{
 pub use revocations::{revocations_are_polled_in_id_order, session_deletes_record_revocations};
 pub use threads::{
     contacts_list_every_other_user, direct_thread_is_the_same_from_both_sides,
-    read_cursors_move_forward_and_are_clamped, threads_of_orders_by_activity,
+    read_cursors_move_forward_and_are_clamped, sidebar_contacts_are_contacts_capped,
+    threads_of_orders_by_activity,
 };
 pub use throttle::{
     login_failures_count_within_the_window, signup_attempts_count_per_client_in_the_window,
@@ -106,6 +107,10 @@ pub const CASES: &[Case] = &[
     case(
         "contacts_list_every_other_user",
         contacts_list_every_other_user,
+    ),
+    case(
+        "sidebar_contacts_are_contacts_capped",
+        sidebar_contacts_are_contacts_capped,
     ),
     case(
         "appended_ids_strictly_increase",
@@ -168,6 +173,7 @@ macro_rules! store_conformance_tests {
             threads_of_orders_by_activity,
             read_cursors_move_forward_and_are_clamped,
             contacts_list_every_other_user,
+            sidebar_contacts_are_contacts_capped,
             appended_ids_strictly_increase,
             client_id_makes_appends_idempotent,
             history_pages_oldest_first_without_gaps,

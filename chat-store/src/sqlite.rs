@@ -4,7 +4,9 @@
 //! an r2d2 pool of connections; writes there use `BEGIN IMMEDIATE` and rely on
 //! `busy_timeout` for contention. Message appends go through one writer thread
 //! that commits them in groups (see `writer`). Every connection runs with
-//! `foreign_keys=ON`, `synchronous=FULL` and a prepared-statement cache.
+//! `foreign_keys=ON`, `synchronous=FULL`, a prepared-statement cache and
+//! `wal_autocheckpoint=0`: checkpoints run on their own thread (see
+//! `checkpointer`), never inside a commit.
 //!
 //! Schema version 2 adds `revocations`, `login_failures` and `signup_attempts`
 //! (see `schema`). A revocation is inserted by the pool transaction that
@@ -15,6 +17,7 @@
 //! transaction commits.
 
 mod accounts;
+mod checkpointer;
 mod messages;
 mod revocations;
 mod rows;
@@ -39,6 +42,7 @@ use crate::{
     AppendCallback, Appended, Contact, Credentials, HistoryPage, LoginFailures, NewMessage,
     ResumeBatch, Revocation, Session, Store, StoreError, ThreadSummary, TokenHash, User,
 };
+use checkpointer::Checkpointer;
 use rows::{backend, store_error};
 use writer::Writer;
 
@@ -56,6 +60,10 @@ pub struct SqliteConfig {
     pub queue_capacity: usize,
     /// Most appends committed in one transaction (default 1024).
     pub max_batch: usize,
+    /// How often a background thread copies the WAL into the database file
+    /// (`PRAGMA wal_checkpoint(PASSIVE)`; default 100 ms). Commits never
+    /// checkpoint themselves.
+    pub checkpoint_interval: Duration,
 }
 
 /// A [`Store`] over one `SQLite` file (bundled `SQLite`, WAL mode).
@@ -85,6 +93,8 @@ pub struct SqliteConfig {
 pub struct SqliteStore {
     pool: Pool<SqliteConnectionManager>,
     writer: Writer,
+    /// Declared after `writer`: dropped once the writer has committed what was queued.
+    _checkpointer: Checkpointer,
     path: PathBuf,
 }
 
@@ -95,6 +105,7 @@ impl Default for SqliteConfig {
             busy_timeout: Duration::from_secs(5),
             queue_capacity: 4096,
             max_batch: 1024,
+            checkpoint_interval: Duration::from_millis(100),
         }
     }
 }
@@ -116,6 +127,11 @@ impl SqliteStore {
         let mut conn = Connection::open(path).map_err(store_error)?;
         schema::configure(&conn, busy_timeout).map_err(store_error)?;
         schema::migrate(&mut conn)?;
+        schema::configure_writer(&conn).map_err(store_error)?;
+        let checkpoint_conn = Connection::open(path).map_err(store_error)?;
+        schema::configure(&checkpoint_conn, busy_timeout).map_err(store_error)?;
+        let checkpointer =
+            Checkpointer::spawn(checkpoint_conn, config.checkpoint_interval).map_err(backend)?;
         let manager = SqliteConnectionManager::file(path)
             .with_init(move |c| schema::configure(c, busy_timeout));
         let pool = Pool::builder()
@@ -133,6 +149,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             writer,
+            _checkpointer: checkpointer,
             path: path.to_owned(),
         })
     }
@@ -369,5 +386,13 @@ impl Store for SqliteStore {
 
     fn contacts(&self, user: UserId) -> Result<Vec<Contact>, StoreError> {
         self.snapshot(|c| threads::contacts(c, user))
+    }
+
+    fn sidebar_contacts(
+        &self,
+        user: UserId,
+        others: usize,
+    ) -> Result<(Vec<Contact>, usize), StoreError> {
+        self.snapshot(|c| threads::sidebar_contacts(c, user, others))
     }
 }

@@ -299,6 +299,32 @@ pub trait Store: Send + Sync + 'static {
     /// unread count; threads with activity first (newest first), then the rest by name
     /// (ignoring case).
     fn contacts(&self, user: UserId) -> Result<Vec<Contact>, StoreError>;
+
+    /// A bounded [`Store::contacts`] for a page's sidebar: every user I have a
+    /// 1:1 thread with, plus the first `others` of the users I have none with,
+    /// in `contacts` order; and how many of those others were left out.
+    /// Stores should override it so its cost follows my threads, not the
+    /// number of users.
+    fn sidebar_contacts(
+        &self,
+        user: UserId,
+        others: usize,
+    ) -> Result<(Vec<Contact>, usize), StoreError> {
+        let contacts = self.contacts(user)?;
+        let total = contacts.len();
+        let mut n_others = 0;
+        let sidebar: Vec<Contact> = contacts
+            .into_iter()
+            .filter(|c| {
+                c.thread.is_some() || {
+                    n_others += 1;
+                    n_others <= others
+                }
+            })
+            .collect();
+        let left_out = total - sidebar.len();
+        Ok((sidebar, left_out))
+    }
 }
 
 impl LoginFailures {

@@ -163,7 +163,7 @@ async fn render_thread(
     let peer_id = thread.others(user.id).next().ok_or(AppError::NotFound)?;
     let peer = state.username(peer_id).await?;
     let me = user.id;
-    let (page, contacts, read_up_to, last_id, cursors) = state
+    let (page, (sidebar, more_contacts), read_up_to, last_id, cursors) = state
         .db(move |s| {
             let last_id = s.latest_message_id(me, None)?;
             let page = s.history(thread_id, before, PAGE_SIZE)?;
@@ -181,7 +181,8 @@ async fn render_thread(
                 }
                 _ => None,
             };
-            Ok((page, s.contacts(me)?, read, last_id, cursors))
+            let sidebar = s.sidebar_contacts(me, SIDEBAR_OTHERS)?;
+            Ok((page, sidebar, read, last_id, cursors))
         })
         .await?;
     if let Some(up_to) = read_up_to {
@@ -208,29 +209,19 @@ async fn render_thread(
     let newer_href = before.map(|_| format!("/threads/{thread_id}"));
     let active = Some(thread_id.get());
     // The sidebar shows everyone I have a thread with and a few others; the
-    // full list (every user) is the contacts page, so a thread page stays small.
-    let mut others = 0;
-    let sidebar: Vec<_> = contacts
-        .iter()
-        .filter(|c| {
-            c.thread.is_some() || {
-                others += 1;
-                others <= SIDEBAR_OTHERS
-            }
-        })
-        .cloned()
-        .collect();
+    // full list (every user) is the contacts page, so a thread page stays small
+    // (and its queries follow my threads, not the number of users).
     let view = ThreadView {
         me: user.name.to_string(),
         csrf: user.csrf(),
         thread_id: thread_id.get(),
         peer: peer.to_string(),
-        total_unread: contacts.iter().map(|c| c.unread).sum(),
+        total_unread: sidebar.iter().map(|c| c.unread).sum(),
         contacts: sidebar
             .iter()
             .map(|c| views::contact_view(c, active))
             .collect(),
-        more_contacts: contacts.len() - sidebar.len(),
+        more_contacts,
         messages,
         older_href,
         newer_href,

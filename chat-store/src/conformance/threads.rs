@@ -158,3 +158,35 @@ pub fn contacts_list_every_other_user(store: &dyn Store) {
     store.mark_read(a.id, ab, bobs_last.id).unwrap();
     assert_eq!(store.contacts(a.id).unwrap()[1].unread, 0);
 }
+
+/// The sidebar is `contacts` with every thread kept and at most `others` of
+/// the users without one, in the same order, and counts those left out.
+pub fn sidebar_contacts_are_contacts_capped(store: &dyn Store) {
+    let [a, b, c, d, eve, frank] =
+        ["alice", "bob", "carol", "dave", "Eve", "frank"].map(|n| signup(store, n));
+    let ab = direct(store, &a, &b);
+    let ad = direct(store, &a, &d);
+    direct(store, &c, &eve);
+    send(store, ab, &b, "hi");
+    send(store, ad, &a, "yo");
+    send(store, ab, &a, "hello");
+    for user in [&a, &b, &c, &d, &eve, &frank] {
+        let all = store.contacts(user.id).unwrap();
+        for others in [0, 1, 2, 3, 10] {
+            let mut n_others = 0;
+            let expected: Vec<_> = all
+                .iter()
+                .filter(|c| {
+                    c.thread.is_some() || {
+                        n_others += 1;
+                        n_others <= others
+                    }
+                })
+                .cloned()
+                .collect();
+            let (sidebar, left_out) = store.sidebar_contacts(user.id, others).unwrap();
+            assert_eq!(sidebar, expected, "{} with {others} others", user.username);
+            assert_eq!(left_out, all.len() - expected.len());
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! Threads, memberships, read cursors and the per-user lists (threads, contacts).
 
+use std::cmp::Reverse;
+
 use chat_core::{ChatMessage, MessageId, Thread, ThreadId, Timestamp, UserId, UserPair};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -171,6 +173,73 @@ pub(super) fn contacts(conn: &Connection, user: UserId) -> rusqlite::Result<Vec<
             })
         })
         .collect()
+}
+
+/// [`Store::contacts`] bounded for a sidebar (see `Store::sidebar_contacts`):
+/// the users I share a direct thread with (through `thread_members_user_id`),
+/// then the first `others` of the rest by name (through the unique index on
+/// `username_canonical`), merged in `contacts` order.
+pub(super) fn sidebar_contacts(
+    conn: &Connection,
+    user: UserId,
+    others: usize,
+) -> rusqlite::Result<(Vec<Contact>, usize)> {
+    let peers = conn
+        .prepare_cached(
+            "SELECT u.id, u.username, u.created_at, t.id, t.last_message_id,
+                    (SELECT count(*) FROM messages m
+                      WHERE m.thread_id = t.id AND m.id > coalesce(rc.up_to, 0)
+                        AND m.sender_id <> ?1)
+               FROM thread_members tm
+               JOIN threads t ON t.id = tm.thread_id AND t.kind = 'direct'
+               JOIN users u ON u.id = iif(t.pair_low = ?1, t.pair_high, t.pair_low)
+               LEFT JOIN read_cursors rc ON rc.user_id = ?1 AND rc.thread_id = t.id
+              WHERE tm.user_id = ?1",
+        )?
+        .query_map([user.get()], |row| {
+            let unread: i64 = row.get(5)?;
+            Ok((
+                rows::user(row)?,
+                Some(ThreadId(row.get(3)?)),
+                row.get::<_, Option<i64>>(4)?,
+                unread,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let limit = i64::try_from(others).unwrap_or(i64::MAX);
+    let rest = conn
+        .prepare_cached(
+            "SELECT u.id, u.username, u.created_at FROM users u
+              WHERE u.id <> ?1 AND NOT EXISTS (
+                    SELECT 1 FROM threads t WHERE t.kind = 'direct'
+                       AND t.pair_low = min(u.id, ?1) AND t.pair_high = max(u.id, ?1))
+              ORDER BY u.username_canonical LIMIT ?2",
+        )?
+        .query_map(params![user.get(), limit], |row| {
+            Ok((rows::user(row)?, None, None, 0))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let n_users: i64 = conn
+        .prepare_cached("SELECT count(*) FROM users WHERE id <> ?1")?
+        .query_row([user.get()], |row| row.get(0))?;
+    let shown = peers.len() + rest.len();
+    let left_out = usize::try_from(n_users).unwrap_or(0).saturating_sub(shown);
+    let mut merged: Vec<_> = peers.into_iter().chain(rest).collect();
+    merged.sort_by_cached_key(|(other, _, last, _)| {
+        (last.is_none(), Reverse(*last), other.username.canonical())
+    });
+    let contacts = merged
+        .into_iter()
+        .map(|(other, thread, last, unread)| {
+            Ok(Contact {
+                user: other,
+                thread,
+                last_message: message_by_id(conn, last)?,
+                unread: rows::count(unread),
+            })
+        })
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((contacts, left_out))
 }
 
 fn members(conn: &Connection, thread: ThreadId) -> rusqlite::Result<Vec<UserId>> {

@@ -39,7 +39,9 @@ pub struct WsConfig {
     pub queue_frames: usize,
     /// Outbound queue capacity in bytes (default 1 MiB).
     pub queue_bytes: usize,
-    /// tungstenite read buffer (default 4 KiB: idle sockets stay cheap).
+    /// tungstenite read buffer (default 1 KiB: idle sockets stay cheap; chat
+    /// frames are a few hundred bytes, and a larger message grows it while it
+    /// is read, up to `max_message_bytes`).
     pub read_buffer: usize,
     /// tungstenite write buffer target (default 4 KiB).
     pub write_buffer: usize,
@@ -118,7 +120,7 @@ impl Default for WsConfig {
             ping_interval: Duration::from_secs(30),
             queue_frames: 256,
             queue_bytes: 1024 * 1024,
-            read_buffer: 4 * 1024,
+            read_buffer: 1024,
             write_buffer: 4 * 1024,
         }
     }
