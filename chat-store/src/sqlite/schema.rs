@@ -55,6 +55,7 @@ pub(super) fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::
 /// the process's resident memory and grow with the file, which a long-running
 /// server must not do (the soak run checks RSS drift). Pooled readers keep the
 /// defaults so an idle server stays small.
+pub(super) fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("PRAGMA cache_size = -16384;")
 }
 
