@@ -233,9 +233,8 @@ async fn start_session(
         .map(|t| secrets::token_hash(&t));
     state
         .db(move |s| {
-            if let Some(old) = old
-                && s.session(&old)?.is_some()
-            {
+            if let Some(old) = old {
+                // Records a revocation only when that session existed.
                 s.delete_session(&old)?;
             }
             s.create_session(&hash, &session)
