@@ -5,15 +5,26 @@
 //! `schema::configure`), so no commit pays for a checkpoint. `PASSIVE` never
 //! waits for, nor blocks, readers and writers of any process: it copies the
 //! frames no reader still needs and returns; a page rewritten by many commits
-//! between two checkpoints is copied (and fsynced) once. When a checkpoint has
-//! copied the whole WAL, the next commit starts the WAL over from its
-//! beginning, so the file stays bounded by what is written per interval.
+//! between two checkpoints is copied (and fsynced) once.
+//!
+//! `SQLite` starts the WAL file over only in a write transaction that began
+//! with the whole WAL copied. Under steady load a commit always lands while a
+//! checkpoint copies, so that never happens and the file would grow for as
+//! long as the load lasts (each commit then extends it: a costlier fsync).
+//! So every `wal_restart_interval` the checkpointer, once caught up, raises a
+//! flag, and the writer runs one short checkpoint between two batches (see
+//! `writer::finish_checkpoint`): the next batch starts the WAL over.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
+
+/// Most checkpoints run back to back to catch up with the commits.
+const MAX_ROUNDS: usize = 8;
 
 /// Handle to the checkpointer thread; dropping it stops and joins the thread.
 pub(super) struct Checkpointer {
@@ -22,12 +33,22 @@ pub(super) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Starts the thread on `conn` (configured); it checkpoints every `interval`.
-    pub(super) fn spawn(conn: Connection, interval: Duration) -> std::io::Result<Self> {
+    /// Starts the thread on `conn` (configured); it checkpoints every
+    /// `interval`, and every `restart_every` raises `restart_due` once it has
+    /// caught up, for the writer to finish the job (see `writer::finish_checkpoint`).
+    pub(super) fn spawn(
+        conn: Connection,
+        interval: Duration,
+        restart_every: Duration,
+        restart_due: Arc<AtomicBool>,
+    ) -> std::io::Result<Self> {
         let (stop, stopped) = sync_channel(1);
         let handle = thread::Builder::new()
             .name("chat-store-checkpointer".into())
-            .spawn(move || run(&conn, &stopped, interval))?;
+            .spawn(move || {
+                let timing = (interval, restart_every);
+                run(&conn, &stopped, timing, &restart_due);
+            })?;
         Ok(Self {
             stop: Some(stop),
             handle: Some(handle),
@@ -44,14 +65,42 @@ impl Drop for Checkpointer {
     }
 }
 
-fn run(conn: &Connection, stopped: &Receiver<()>, interval: Duration) {
+fn run(
+    conn: &Connection,
+    stopped: &Receiver<()>,
+    (interval, restart_every): (Duration, Duration),
+    restart_due: &AtomicBool,
+) {
+    let mut last_restart = Instant::now();
     loop {
         match stopped.recv_timeout(interval) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
+        catch_up(conn);
+        if last_restart.elapsed() >= restart_every {
+            restart_due.store(true, Ordering::Release);
+            last_restart = Instant::now();
+        }
+    }
+}
+
+/// Runs PASSIVE checkpoints until one has copied the whole WAL (or
+/// [`MAX_ROUNDS`] ran). Commits keep arriving while a checkpoint copies, so a
+/// single checkpoint almost never ends with the WAL fully copied; without
+/// that, the next commit cannot start the WAL over and the file grows for as
+/// long as the load lasts. Each further round copies only what was committed
+/// during the previous one, so the rounds get shorter.
+fn catch_up(conn: &Connection) {
+    for _ in 0..MAX_ROUNDS {
         // Fails with SQLITE_BUSY while another process checkpoints the same
         // file; that checkpoint does the work, and the next tick tries again.
-        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        let outcome = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+        });
+        match outcome {
+            Ok((in_wal, copied)) if copied < in_wal => {}
+            _ => return,
+        }
     }
 }

@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chat_core::{MessageBody, MessageId, ThreadId, Timestamp, UserPair, Username};
 use rusqlite::Connection;
 
-use super::{SqliteStore, messages, schema, writer};
+use super::{SqliteConfig, SqliteStore, messages, schema, writer};
 use crate::{NewMessage, Session, Store, StoreError, TokenHash, User};
 
 mod auth;
@@ -260,6 +260,48 @@ fn the_writer_takes_a_released_lock_within_milliseconds() {
         .collect();
     let fastest = delays.iter().min().unwrap();
     assert!(*fastest < Duration::from_millis(8), "{delays:?}");
+}
+
+/// Under steady load (the writer never idle: appends are queued faster than
+/// they commit) the WAL file still starts over from its beginning, about every
+/// `wal_restart_interval`, instead of growing for as long as the load lasts.
+#[test]
+fn the_wal_starts_over_while_appends_never_pause() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let config = SqliteConfig {
+        checkpoint_interval: Duration::from_millis(5),
+        wal_restart_interval: Duration::from_millis(100),
+        ..SqliteConfig::default()
+    };
+    let store = SqliteStore::open_with(&path, &config).unwrap();
+    let (alice, _, thread) = seed(&store);
+    let wal = dir.path().join("chat.db-wal");
+    let before = wal_restarts(&wal);
+    let committed = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < deadline {
+        // Blocks while the queue is full, so the writer always has a batch waiting.
+        let committed = Arc::clone(&committed);
+        store.append_message_then(
+            message(thread, &alice, "steady"),
+            Box::new(move |outcome| {
+                assert!(outcome.is_ok());
+                committed.fetch_add(1, Ordering::Relaxed);
+            }),
+        );
+    }
+    let restarts = wal_restarts(&wal) - before;
+    drop(store);
+    assert!(committed.load(Ordering::Relaxed) > 1000);
+    assert!(restarts >= 3, "the WAL started over {restarts} times in 1.5 s");
+}
+
+/// The WAL header's checkpoint sequence number: `SQLite` adds one each time
+/// the file starts over.
+fn wal_restarts(wal: &Path) -> u32 {
+    let header = std::fs::read(wal).unwrap();
+    u32::from_be_bytes(header[12..16].try_into().unwrap())
 }
 
 #[test]

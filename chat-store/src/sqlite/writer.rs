@@ -12,6 +12,7 @@
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -62,6 +63,7 @@ impl Writer {
         queue_capacity: usize,
         max_batch: usize,
         busy_timeout: Duration,
+        restart_due: Arc<AtomicBool>,
     ) -> std::io::Result<Self> {
         let (sender, receiver) = sync_channel(queue_capacity.max(1));
         let handle = thread::Builder::new()
@@ -70,7 +72,7 @@ impl Writer {
                 BUSY.set((busy_timeout, Instant::now()));
                 // Cannot fail on an idle connection; if it did, `busy_timeout` still applies.
                 let _ = conn.busy_handler(Some(busy_retry));
-                run(conn, &receiver, max_batch.max(1));
+                run(conn, &receiver, max_batch.max(1), &restart_due);
             })?;
         Ok(Self {
             sender: Some(sender),
@@ -158,9 +160,17 @@ pub(super) fn write_batch(
     }
 }
 
-fn run(mut conn: Connection, receiver: &Receiver<Request>, max_batch: usize) {
+fn run(
+    mut conn: Connection,
+    receiver: &Receiver<Request>,
+    max_batch: usize,
+    restart_due: &AtomicBool,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     while let Ok(first) = receiver.recv() {
+        if restart_due.swap(false, Ordering::Acquire) {
+            finish_checkpoint(&conn);
+        }
         batch.push(first);
         while batch.len() < max_batch {
             match receiver.try_recv() {
@@ -177,6 +187,19 @@ fn run(mut conn: Connection, receiver: &Receiver<Request>, max_batch: usize) {
             let _ = catch_unwind(AssertUnwindSafe(move || done(outcome)));
         }
     }
+}
+
+/// Copies the frames committed since the checkpointer's last round, between
+/// two batches, so the checkpoint ends with the whole WAL copied and the next
+/// transaction starts the WAL over from its beginning. The checkpointer cannot
+/// do this alone under steady load: a commit always lands while it copies, and
+/// `SQLite` restarts the WAL only in a transaction that began with nothing left
+/// to copy. Without the restart the WAL file grows for as long as the load
+/// lasts, and every commit extends it (a costlier fsync). This round is short:
+/// the checkpointer has just copied everything older.
+fn finish_checkpoint(conn: &Connection) {
+    // SQLITE_BUSY (another process is checkpointing) is fine: try next round.
+    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
 }
 
 fn append_one(tx: &mut Transaction<'_>, message: &NewMessage) -> Result<Appended, StoreError> {
