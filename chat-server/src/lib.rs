@@ -12,6 +12,7 @@ mod routes;
 pub mod secrets;
 pub mod server;
 pub mod sessions;
+pub mod storepool;
 pub mod tailer;
 pub mod views;
 pub mod watch;

@@ -47,7 +47,7 @@ pub use revocations::{revocations_are_polled_in_id_order, session_deletes_record
 pub use threads::{
     contacts_list_every_other_user, direct_thread_is_the_same_from_both_sides,
     read_cursors_move_forward_and_are_clamped, sidebar_contacts_are_contacts_capped,
-    threads_of_orders_by_activity,
+    thread_page_is_its_four_reads, threads_of_orders_by_activity,
 };
 pub use throttle::{
     login_failures_count_within_the_window, signup_attempts_count_per_client_in_the_window,
@@ -113,6 +113,10 @@ pub const CASES: &[Case] = &[
         sidebar_contacts_are_contacts_capped,
     ),
     case(
+        "thread_page_is_its_four_reads",
+        thread_page_is_its_four_reads,
+    ),
+    case(
         "appended_ids_strictly_increase",
         appended_ids_strictly_increase,
     ),
@@ -174,6 +178,7 @@ macro_rules! store_conformance_tests {
             read_cursors_move_forward_and_are_clamped,
             contacts_list_every_other_user,
             sidebar_contacts_are_contacts_capped,
+            thread_page_is_its_four_reads,
             appended_ids_strictly_increase,
             client_id_makes_appends_idempotent,
             history_pages_oldest_first_without_gaps,

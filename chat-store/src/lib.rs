@@ -75,5 +75,6 @@ pub use memory::MemoryStore;
 pub use sqlite::{SqliteConfig, SqliteStore};
 pub use store::{
     AppendCallback, Appended, Contact, Credentials, HistoryPage, LoginFailures, NewMessage,
-    REVOCATIONS_KEPT, ResumeBatch, Revocation, Session, Store, ThreadSummary, TokenHash, User,
+    REVOCATIONS_KEPT, ResumeBatch, Revocation, Session, Store, ThreadPage, ThreadSummary,
+    TokenHash, User,
 };

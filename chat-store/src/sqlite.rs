@@ -42,7 +42,8 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::{
     AppendCallback, Appended, Contact, Credentials, HistoryPage, LoginFailures, NewMessage,
-    ResumeBatch, Revocation, Session, Store, StoreError, ThreadSummary, TokenHash, User,
+    ResumeBatch, Revocation, Session, Store, StoreError, ThreadPage, ThreadSummary, TokenHash,
+    User,
 };
 use checkpointer::Checkpointer;
 use rows::{backend, store_error};
@@ -109,10 +110,15 @@ pub struct SqliteStore {
     path: PathBuf,
 }
 
+impl SqliteConfig {
+    /// Pooled connections unless configured otherwise.
+    pub const DEFAULT_POOL_SIZE: u32 = 4;
+}
+
 impl Default for SqliteConfig {
     fn default() -> Self {
         Self {
-            pool_size: 4,
+            pool_size: Self::DEFAULT_POOL_SIZE,
             busy_timeout: Duration::from_secs(5),
             queue_capacity: 4096,
             max_batch: 1024,
@@ -413,5 +419,25 @@ impl Store for SqliteStore {
         others: usize,
     ) -> Result<(Vec<Contact>, usize), StoreError> {
         self.snapshot(|c| threads::sidebar_contacts(c, user, others))
+    }
+
+    fn thread_page(
+        &self,
+        user: UserId,
+        thread: ThreadId,
+        before: Option<MessageId>,
+        limit: usize,
+        others: usize,
+    ) -> Result<ThreadPage, StoreError> {
+        self.snapshot(|c| {
+            let (sidebar, more_contacts) = threads::sidebar_contacts(c, user, others)?;
+            Ok(ThreadPage {
+                last_id: messages::latest_message_id(c, user, None)?,
+                history: messages::history(c, thread, before, limit)?,
+                cursors: threads::read_cursors(c, thread)?,
+                sidebar,
+                more_contacts,
+            })
+        })
     }
 }

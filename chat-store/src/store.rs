@@ -110,6 +110,22 @@ pub struct HistoryPage {
     pub has_more: bool,
 }
 
+/// What a thread page shows, read at one point in time ([`Store::thread_page`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ThreadPage {
+    /// The newest message id the user can read in any thread: the page's
+    /// resume point, so anything committed later reaches it live or by resume.
+    pub last_id: MessageId,
+    /// The page of the thread's messages.
+    pub history: HistoryPage,
+    /// The thread members' read cursors, by user id.
+    pub cursors: Vec<(UserId, MessageId)>,
+    /// The sidebar ([`Store::sidebar_contacts`]).
+    pub sidebar: Vec<Contact>,
+    /// How many users the sidebar left out.
+    pub more_contacts: usize,
+}
+
 /// Messages a user missed, for resume, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ResumeBatch {
@@ -324,6 +340,32 @@ pub trait Store: Send + Sync + 'static {
             .collect();
         let left_out = total - sidebar.len();
         Ok((sidebar, left_out))
+    }
+
+    /// Everything a page of `thread` shows to `user`: [`Store::latest_message_id`]
+    /// over all their threads, [`Store::history`], [`Store::read_cursors`] and
+    /// [`Store::sidebar_contacts`]. Stores should override it to read all of it
+    /// from one snapshot in one go (one lock, one connection); this default
+    /// makes the four calls in that order.
+    fn thread_page(
+        &self,
+        user: UserId,
+        thread: ThreadId,
+        before: Option<MessageId>,
+        limit: usize,
+        others: usize,
+    ) -> Result<ThreadPage, StoreError> {
+        let last_id = self.latest_message_id(user, None)?;
+        let history = self.history(thread, before, limit)?;
+        let cursors = self.read_cursors(thread)?;
+        let (sidebar, more_contacts) = self.sidebar_contacts(user, others)?;
+        Ok(ThreadPage {
+            last_id,
+            history,
+            cursors,
+            sidebar,
+            more_contacts,
+        })
     }
 }
 

@@ -163,14 +163,13 @@ async fn render_thread(
     let peer_id = thread.others(user.id).next().ok_or(AppError::NotFound)?;
     let peer = state.username(peer_id).await?;
     let me = user.id;
-    let (page, (sidebar, more_contacts), read_up_to, last_id, cursors) = state
+    let (page, read_up_to) = state
         .db(move |s| {
-            let last_id = s.latest_message_id(me, None)?;
-            let page = s.history(thread_id, before, PAGE_SIZE)?;
+            let page = s.thread_page(me, thread_id, before, PAGE_SIZE, SIDEBAR_OTHERS)?;
             // Viewing the newest page reads the thread (a write only when it moves).
-            let cursors = s.read_cursors(thread_id)?;
-            let mine = cursors.iter().find(|(u, _)| *u == me).map(|(_, m)| *m);
+            let mine = page.cursors.iter().find(|(u, _)| *u == me).map(|(_, m)| *m);
             let newest = page
+                .history
                 .messages
                 .last()
                 .map(|m| m.id)
@@ -181,10 +180,16 @@ async fn render_thread(
                 }
                 _ => None,
             };
-            let sidebar = s.sidebar_contacts(me, SIDEBAR_OTHERS)?;
-            Ok((page, sidebar, read, last_id, cursors))
+            Ok((page, read))
         })
         .await?;
+    let chat_store::ThreadPage {
+        last_id,
+        history: page,
+        cursors,
+        sidebar,
+        more_contacts,
+    } = page;
     if let Some(up_to) = read_up_to {
         realtime::publish_read(state, user, &thread, up_to);
     }

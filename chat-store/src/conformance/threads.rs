@@ -190,3 +190,42 @@ pub fn sidebar_contacts_are_contacts_capped(store: &dyn Store) {
         }
     }
 }
+
+/// A thread page is the four reads it stands for, whatever the page.
+pub fn thread_page_is_its_four_reads(store: &dyn Store) {
+    let [a, b, c] = ["alice", "bob", "carol"].map(|n| signup(store, n));
+    let ab = direct(store, &a, &b);
+    let ac = direct(store, &a, &c);
+    let mut ids = Vec::new();
+    for n in 0..7 {
+        ids.push(send(store, ab, if n % 2 == 0 { &a } else { &b }, "hi").id);
+    }
+    send(store, ac, &c, "elsewhere");
+    store.mark_read(b.id, ab, ids[3]).unwrap();
+    for (user, thread) in [(&a, ab), (&b, ab), (&a, ac), (&c, ac)] {
+        for before in [None, Some(ids[5]), Some(ids[1])] {
+            for (limit, others) in [(3, 0), (50, 10)] {
+                let page = store
+                    .thread_page(user.id, thread, before, limit, others)
+                    .unwrap();
+                let (sidebar, more_contacts) = store.sidebar_contacts(user.id, others).unwrap();
+                assert_eq!(
+                    page,
+                    crate::ThreadPage {
+                        last_id: store.latest_message_id(user.id, None).unwrap(),
+                        history: store.history(thread, before, limit).unwrap(),
+                        cursors: store.read_cursors(thread).unwrap(),
+                        sidebar,
+                        more_contacts,
+                    },
+                    "{} in {thread} before {before:?}",
+                    user.username
+                );
+            }
+        }
+    }
+    let page = store.thread_page(b.id, ab, None, 3, 0).unwrap();
+    assert_eq!(page.history.messages.len(), 3);
+    assert!(page.history.has_more);
+    assert_eq!(page.cursors, vec![(a.id, MessageId(0)), (b.id, ids[3])]);
+}

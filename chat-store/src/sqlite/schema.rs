@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::rows::{backend, store_error};
@@ -45,6 +46,10 @@ pub(super) fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;
          PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
     )?;
+    // Query planner stability: without it a statement with `LIMIT ?` (every
+    // page query) is prepared again on each run, since a new bound limit
+    // "might" change its plan; cached statements would be parsed every time.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

@@ -294,7 +294,10 @@ fn the_wal_starts_over_while_appends_never_pause() {
     let restarts = wal_restarts(&wal) - before;
     drop(store);
     assert!(committed.load(Ordering::Relaxed) > 1000);
-    assert!(restarts >= 3, "the WAL started over {restarts} times in 1.5 s");
+    assert!(
+        restarts >= 3,
+        "the WAL started over {restarts} times in 1.5 s"
+    );
 }
 
 /// The WAL header's checkpoint sequence number: `SQLite` adds one each time

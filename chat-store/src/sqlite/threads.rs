@@ -219,10 +219,12 @@ pub(super) fn sidebar_contacts(
             Ok((rows::user(row)?, None, None, 0))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    // Everyone, `user` included: a bare count(*) reads the smallest index
+    // (usernames), where `WHERE id <> ?` would read every row of the table.
     let n_users: i64 = conn
-        .prepare_cached("SELECT count(*) FROM users WHERE id <> ?1")?
-        .query_row([user.get()], |row| row.get(0))?;
-    let shown = peers.len() + rest.len();
+        .prepare_cached("SELECT count(*) FROM users")?
+        .query_row([], |row| row.get(0))?;
+    let shown = 1 + peers.len() + rest.len();
     let left_out = usize::try_from(n_users).unwrap_or(0).saturating_sub(shown);
     let mut merged: Vec<_> = peers.into_iter().chain(rest).collect();
     merged.sort_by_cached_key(|(other, _, last, _)| {
