@@ -31,7 +31,37 @@ impl Timestamp {
     /// RFC 3339 in UTC with exactly three fractional digits, e.g.
     /// `2026-11-23T10:00:00.123Z`.
     pub fn to_rfc3339(self) -> String {
-        self.to_string()
+        match self.rfc3339_bytes() {
+            Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            None => self.to_string(),
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` as ASCII for years 0..=9999 (every page
+    /// formats dozens of these: no formatter machinery, no allocation).
+    fn rfc3339_bytes(self) -> Option<[u8; 24]> {
+        let (year, month, day, hour, minute, second, milli) = self.to_utc_parts();
+        let year = u32::try_from(year).ok().filter(|y| *y <= 9999)?;
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        for (at, value, width) in [
+            (0, year, 4),
+            (5, month, 2),
+            (8, day, 2),
+            (11, hour, 2),
+            (14, minute, 2),
+            (17, second, 2),
+            (20, milli, 3),
+        ] {
+            let mut value = value;
+            for slot in out[at..at + width].iter_mut().rev() {
+                // A digit: `value % 10` is below 10.
+                #[allow(clippy::cast_possible_truncation)]
+                let digit = (value % 10) as u8;
+                *slot = b'0' + digit;
+                value /= 10;
+            }
+        }
+        Some(out)
     }
 
     /// Splits into (year, month, day, hour, minute, second, millisecond), UTC.
@@ -56,6 +86,9 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(bytes) = self.rfc3339_bytes() {
+            return f.write_str(&String::from_utf8_lossy(&bytes));
+        }
         let (year, month, day, hour, minute, second, milli) = self.to_utc_parts();
         write!(
             f,

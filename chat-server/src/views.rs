@@ -11,14 +11,14 @@ use chat_web::pages::thread::MessageView;
 const PREVIEW_CHARS: usize = 80;
 
 /// A message as rendered on the thread page.
-pub fn message_view(message: &ChatMessage, sender: &str, me: UserId) -> MessageView {
+pub fn message_view(message: ChatMessage, sender: &str, me: UserId) -> MessageView {
     MessageView {
         id: message.id.get(),
         sender: sender.to_owned(),
-        body: message.body.as_str().to_owned(),
         sent_at: message.sent_at.to_rfc3339(),
         time_label: time_label(message.sent_at),
         own: message.sender == me,
+        body: message.body.into_string(),
     }
 }
 
@@ -58,7 +58,16 @@ pub fn wire_message(message: &ChatMessage, sender: &str) -> WireMessage {
 /// "HH:MM UTC": the no-JavaScript fallback; the client rewrites it to local time.
 pub fn time_label(at: Timestamp) -> String {
     let (_, _, _, h, m, _, _) = at.to_utc_parts();
-    format!("{h:02}:{m:02} UTC")
+    let mut label = String::with_capacity(9);
+    for value in [h, m] {
+        if !label.is_empty() {
+            label.push(':');
+        }
+        label.extend(char::from_digit(value / 10, 10));
+        label.extend(char::from_digit(value % 10, 10));
+    }
+    label.push_str(" UTC");
+    label
 }
 
 /// The first line of a body, shortened for the contact list.

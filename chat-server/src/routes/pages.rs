@@ -197,20 +197,23 @@ async fn render_thread(
         .iter()
         .find(|(u, _)| *u == peer_id)
         .map_or(0, |(_, m)| m.get());
-    let mut messages = Vec::with_capacity(page.messages.len());
-    for m in &page.messages {
-        let sender = if m.sender == user.id {
-            user.name.clone()
-        } else {
-            peer.clone()
-        };
-        messages.push(views::message_view(m, sender.as_str(), user.id));
-    }
     let older_href = page
         .messages
         .first()
         .filter(|_| page.has_more)
         .map(|m| format!("/threads/{thread_id}?before={}", m.id));
+    let messages = page
+        .messages
+        .into_iter()
+        .map(|m| {
+            let sender = if m.sender == user.id {
+                &user.name
+            } else {
+                &peer
+            };
+            views::message_view(m, sender.as_str(), user.id)
+        })
+        .collect();
     let newer_href = before.map(|_| format!("/threads/{thread_id}"));
     let active = Some(thread_id.get());
     // The sidebar shows everyone I have a thread with and a few others; the
