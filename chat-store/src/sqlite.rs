@@ -31,7 +31,6 @@ mod writer;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::sync_channel;
 use std::time::Duration;
 
@@ -45,7 +44,7 @@ use crate::{
     ResumeBatch, Revocation, Session, Store, StoreError, ThreadPage, ThreadSummary, TokenHash,
     User,
 };
-use checkpointer::Checkpointer;
+use checkpointer::{Checkpointer, WalSignals};
 use rows::{backend, store_error};
 use writer::Writer;
 
@@ -148,12 +147,12 @@ impl SqliteStore {
         schema::configure_writer(&conn).map_err(store_error)?;
         let checkpoint_conn = Connection::open(path).map_err(store_error)?;
         schema::configure(&checkpoint_conn, busy_timeout).map_err(store_error)?;
-        let restart_due = Arc::new(AtomicBool::new(false));
+        let signals = Arc::new(WalSignals::default());
         let checkpointer = Checkpointer::spawn(
             checkpoint_conn,
             config.checkpoint_interval,
             config.wal_restart_interval,
-            Arc::clone(&restart_due),
+            Arc::clone(&signals),
         )
         .map_err(backend)?;
         let manager = SqliteConnectionManager::file(path)
@@ -168,7 +167,7 @@ impl SqliteStore {
             config.queue_capacity,
             config.max_batch,
             config.busy_timeout,
-            restart_due,
+            signals,
         )
         .map_err(backend)?;
         Ok(Self {

@@ -16,7 +16,7 @@
 //! `writer::finish_checkpoint`): the next batch starts the WAL over.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -26,6 +26,30 @@ use rusqlite::Connection;
 /// Most checkpoints run back to back to catch up with the commits.
 const MAX_ROUNDS: usize = 8;
 
+/// A batch this large means the writer is saturated: commits already wait in
+/// a queue, so a checkpoint's burst of writes barely moves their latency, and
+/// the checkpointer waits [`SATURATED_SLOWDOWN`] times longer between rounds
+/// (a page rewritten by many commits is then copied once, not many times).
+const SATURATED_BATCH: usize = 64;
+const SATURATED_SLOWDOWN: u32 = 10;
+
+/// What the writer and the checkpointer tell each other.
+#[derive(Debug, Default)]
+pub(super) struct WalSignals {
+    /// Raised by the checkpointer: the writer should finish a checkpoint
+    /// between two batches (see `writer::finish_checkpoint`).
+    pub(super) restart_due: AtomicBool,
+    /// The largest batch the writer committed since the checkpointer last looked.
+    pub(super) largest_batch: AtomicUsize,
+}
+
+impl WalSignals {
+    /// Called by the writer after each commit.
+    pub(super) fn committed(&self, batch: usize) {
+        self.largest_batch.fetch_max(batch, Ordering::Relaxed);
+    }
+}
+
 /// Handle to the checkpointer thread; dropping it stops and joins the thread.
 pub(super) struct Checkpointer {
     stop: Option<SyncSender<()>>,
@@ -34,20 +58,21 @@ pub(super) struct Checkpointer {
 
 impl Checkpointer {
     /// Starts the thread on `conn` (configured); it checkpoints every
-    /// `interval`, and every `restart_every` raises `restart_due` once it has
-    /// caught up, for the writer to finish the job (see `writer::finish_checkpoint`).
+    /// `interval` (longer while the writer is saturated), and every
+    /// `restart_every` raises `restart_due` once it has caught up, for the
+    /// writer to finish the job (see `writer::finish_checkpoint`).
     pub(super) fn spawn(
         conn: Connection,
         interval: Duration,
         restart_every: Duration,
-        restart_due: Arc<AtomicBool>,
+        signals: Arc<WalSignals>,
     ) -> std::io::Result<Self> {
         let (stop, stopped) = sync_channel(1);
         let handle = thread::Builder::new()
             .name("chat-store-checkpointer".into())
             .spawn(move || {
                 let timing = (interval, restart_every);
-                run(&conn, &stopped, timing, &restart_due);
+                run(&conn, &stopped, timing, &signals);
             })?;
         Ok(Self {
             stop: Some(stop),
@@ -69,19 +94,31 @@ fn run(
     conn: &Connection,
     stopped: &Receiver<()>,
     (interval, restart_every): (Duration, Duration),
-    restart_due: &AtomicBool,
+    signals: &WalSignals,
 ) {
     let mut last_restart = Instant::now();
+    let mut wait = interval;
     loop {
-        match stopped.recv_timeout(interval) {
+        match stopped.recv_timeout(wait) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
         catch_up(conn);
         if last_restart.elapsed() >= restart_every {
-            restart_due.store(true, Ordering::Release);
+            signals.restart_due.store(true, Ordering::Release);
             last_restart = Instant::now();
         }
+        wait = next_wait(interval, signals.largest_batch.swap(0, Ordering::Relaxed));
+    }
+}
+
+/// How long to wait before the next round, given the largest batch the
+/// writer committed since the last one.
+fn next_wait(interval: Duration, largest_batch: usize) -> Duration {
+    if largest_batch >= SATURATED_BATCH {
+        interval * SATURATED_SLOWDOWN
+    } else {
+        interval
     }
 }
 
@@ -102,5 +139,40 @@ fn catch_up(conn: &Connection) {
             Ok((in_wal, copied)) if copied < in_wal => {}
             _ => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{SATURATED_BATCH, WalSignals, next_wait};
+
+    #[test]
+    fn rounds_slow_down_only_while_the_writer_is_saturated() {
+        let base = Duration::from_millis(10);
+        let cases = [
+            (0, base),
+            (1, base),
+            (SATURATED_BATCH - 1, base),
+            (SATURATED_BATCH, base * 10),
+            (1024, base * 10),
+        ];
+        for (largest_batch, expected) in cases {
+            assert_eq!(next_wait(base, largest_batch), expected, "{largest_batch}");
+        }
+    }
+
+    #[test]
+    fn the_largest_batch_since_the_last_look_is_kept() {
+        let signals = WalSignals::default();
+        for batch in [3, 70, 5] {
+            signals.committed(batch);
+        }
+        let seen = signals
+            .largest_batch
+            .swap(0, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(seen, 70);
+        assert_eq!(signals.largest_batch.into_inner(), 0);
     }
 }

@@ -12,7 +12,7 @@
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use chat_core::{ChatMessage, MessageId};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::checkpointer::WalSignals;
 use super::rows::{self, store_error};
 use crate::{AppendCallback, Appended, NewMessage, StoreError};
 
@@ -63,7 +64,7 @@ impl Writer {
         queue_capacity: usize,
         max_batch: usize,
         busy_timeout: Duration,
-        restart_due: Arc<AtomicBool>,
+        signals: Arc<WalSignals>,
     ) -> std::io::Result<Self> {
         let (sender, receiver) = sync_channel(queue_capacity.max(1));
         let handle = thread::Builder::new()
@@ -72,7 +73,7 @@ impl Writer {
                 BUSY.set((busy_timeout, Instant::now()));
                 // Cannot fail on an idle connection; if it did, `busy_timeout` still applies.
                 let _ = conn.busy_handler(Some(busy_retry));
-                run(conn, &receiver, max_batch.max(1), &restart_due);
+                run(conn, &receiver, max_batch.max(1), &signals);
             })?;
         Ok(Self {
             sender: Some(sender),
@@ -160,15 +161,10 @@ pub(super) fn write_batch(
     }
 }
 
-fn run(
-    mut conn: Connection,
-    receiver: &Receiver<Request>,
-    max_batch: usize,
-    restart_due: &AtomicBool,
-) {
+fn run(mut conn: Connection, receiver: &Receiver<Request>, max_batch: usize, signals: &WalSignals) {
     let mut batch = Vec::with_capacity(max_batch);
     while let Ok(first) = receiver.recv() {
-        if restart_due.swap(false, Ordering::Acquire) {
+        if signals.restart_due.swap(false, Ordering::Acquire) {
             finish_checkpoint(&conn);
         }
         batch.push(first);
@@ -181,6 +177,7 @@ fn run(
         let (messages, callbacks): (Vec<NewMessage>, Vec<AppendCallback>) =
             batch.drain(..).map(|r| (r.message, r.done)).unzip();
         let outcomes = write_batch(&mut conn, &messages);
+        signals.committed(messages.len());
         for (done, outcome) in callbacks.into_iter().zip(outcomes) {
             // A panicking callback must not take the writer (and every later
             // append) down with it; the panic hook has already reported it.
