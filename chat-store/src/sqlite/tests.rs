@@ -152,6 +152,47 @@ fn a_failing_item_fails_alone_within_its_batch() {
     assert_eq!(store.latest_message_id(a.id, None).unwrap(), last);
 }
 
+/// When the disk fills up in the middle of a batch, what the writer reports
+/// is exactly what is stored: every message reported appended is there, and
+/// nothing reported failed is (however much of the transaction `SQLite` kept).
+#[test]
+fn a_full_disk_mid_batch_reports_exactly_what_was_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let (a, _, thread) = seed(&store);
+    let mut conn = Connection::open(&path).unwrap();
+    schema::configure(&conn, Duration::from_secs(5)).unwrap();
+    let pages: i64 = conn
+        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .unwrap();
+    // Room for a few 3,000-character messages (1 KiB pages), not for 40.
+    conn.pragma_update(None, "max_page_count", pages + 12)
+        .unwrap();
+    let text = "x".repeat(3000);
+    let batch: Vec<NewMessage> = (0..40).map(|_| message(thread, &a, &text)).collect();
+    let outcomes = writer::write_batch(&mut conn, &batch);
+    assert!(
+        outcomes.iter().any(Result::is_err),
+        "the disk never filled up"
+    );
+    let reported: BTreeSet<MessageId> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok())
+        .map(|a| a.message.id)
+        .collect();
+    let stored: BTreeSet<MessageId> = store
+        .history(thread, None, 100)
+        .unwrap()
+        .messages
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(reported, stored);
+    let newest = stored.last().copied().unwrap_or(MessageId(0));
+    assert_eq!(store.latest_message_id(a.id, None).unwrap(), newest);
+}
+
 #[test]
 fn two_stores_on_one_file_keep_ids_strictly_increasing() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,8 +1,8 @@
 //! The group-commit writer: one thread, one connection, one transaction per batch.
 //!
 //! Appends queue on a bounded channel. The writer takes everything queued (up to
-//! `max_batch`), inserts each message under its own SAVEPOINT (a failing item
-//! fails alone), commits once with `synchronous=FULL`, and only then runs the
+//! `max_batch`), inserts each message with one statement (a failing item fails
+//! alone), commits once with `synchronous=FULL`, and only then runs the
 //! callbacks, in queue order. Ids are handed out in queue order inside the
 //! transaction, so created messages reach their callbacks in ascending id order.
 //!
@@ -18,7 +18,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use chat_core::{ChatMessage, MessageId};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::checkpointer::WalSignals;
 use super::rows::{self, store_error};
@@ -140,25 +140,62 @@ pub(super) fn busy_retry(tries: i32) -> bool {
     true
 }
 
-/// Inserts `messages` in one IMMEDIATE transaction, each under its own
-/// savepoint, and commits. Returns one outcome per message, in order; if the
-/// transaction cannot begin or commit, every outcome is that error.
+/// Inserts `messages` in one IMMEDIATE transaction and commits. Returns one
+/// outcome per message, in order; if the transaction cannot begin or commit,
+/// every outcome is that error.
+///
+/// Each item is one `INSERT` statement, so an item that fails (an unknown
+/// thread, say) is undone alone by `SQLite`'s statement-level atomicity: no
+/// savepoint per item. The errors after which `SQLite` may roll the whole
+/// transaction back (I/O, disk full, out of memory) fail the whole batch:
+/// later statements would otherwise run, and commit, outside it. The touched
+/// threads' `last_message_id` moves once per thread, after the inserts.
 pub(super) fn write_batch(
     conn: &mut Connection,
     messages: &[NewMessage],
 ) -> Vec<Result<Appended, StoreError>> {
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(error) => return all_failed(error, messages.len()),
     };
-    let outcomes = messages
-        .iter()
-        .map(|message| append_one(&mut tx, message))
-        .collect();
+    let mut outcomes = Vec::with_capacity(messages.len());
+    for message in messages {
+        match insert_message(&tx, message) {
+            Ok(appended) => outcomes.push(Ok(appended)),
+            // SQLite rolled the transaction back: nothing of it is stored.
+            Err(error) if tx.is_autocommit() => return all_failed(error, messages.len()),
+            Err(error) => outcomes.push(Err(store_error(error))),
+        }
+    }
+    if let Err(error) = move_last_message_ids(&tx, &outcomes) {
+        return all_failed(error, messages.len());
+    }
     match tx.commit() {
         Ok(()) => outcomes,
         Err(error) => all_failed(error, messages.len()),
     }
+}
+
+/// Sets each touched thread's `last_message_id` to its newest created message.
+fn move_last_message_ids(
+    conn: &Connection,
+    outcomes: &[Result<Appended, StoreError>],
+) -> rusqlite::Result<()> {
+    let mut newest: Vec<(i64, i64)> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok())
+        .filter(|a| a.created)
+        .map(|a| (a.message.thread.get(), a.message.id.get()))
+        .collect();
+    // Ids ascend in batch order: keep each thread's last one.
+    newest.sort_by_key(|(thread, id)| (*thread, std::cmp::Reverse(*id)));
+    newest.dedup_by_key(|(thread, _)| *thread);
+    let mut update =
+        conn.prepare_cached("UPDATE threads SET last_message_id = ?2 WHERE id = ?1")?;
+    for (thread, id) in newest {
+        update.execute(params![thread, id])?;
+    }
+    Ok(())
 }
 
 fn run(mut conn: Connection, receiver: &Receiver<Request>, max_batch: usize, signals: &WalSignals) {
@@ -199,16 +236,8 @@ fn finish_checkpoint(conn: &Connection) {
     let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
 }
 
-fn append_one(tx: &mut Transaction<'_>, message: &NewMessage) -> Result<Appended, StoreError> {
-    let savepoint = tx.savepoint().map_err(store_error)?;
-    // On error the savepoint rolls back when dropped, undoing this item only.
-    let appended = insert_message(&savepoint, message).map_err(store_error)?;
-    savepoint.commit().map_err(store_error)?;
-    Ok(appended)
-}
-
-/// Inserts one message, or finds the earlier one with the same
-/// (thread, sender, client id), and moves the thread's `last_message_id`.
+/// Inserts one message (one statement), or finds the earlier one with the
+/// same (thread, sender, client id).
 fn insert_message(conn: &Connection, message: &NewMessage) -> rusqlite::Result<Appended> {
     let client_id = message
         .client_id
@@ -247,8 +276,6 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> rusqlite::Result<A
         return Err(rusqlite::Error::QueryReturnedNoRows);
     }
     let id = conn.last_insert_rowid();
-    conn.prepare_cached("UPDATE threads SET last_message_id = ?2 WHERE id = ?1")?
-        .execute(params![message.thread.get(), id])?;
     Ok(Appended {
         message: ChatMessage {
             id: MessageId(id),
