@@ -7,6 +7,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 
 use chat_store::{Store, StoreError};
 use tokio::sync::Semaphore;
@@ -18,9 +19,12 @@ const QUEUE: usize = 1024;
 
 type Job = Box<dyn FnOnce(&dyn Store) + Send>;
 
-/// The store threads and their queue.
+/// The store threads and their queue. Dropping it lets the threads finish
+/// what is queued and joins them, so the store they share is dropped (its
+/// writer commits what is queued) before the process goes on to exit.
 pub struct StorePool {
-    jobs: Sender<Job>,
+    jobs: Option<Sender<Job>>,
+    threads: Vec<JoinHandle<()>>,
     room: Semaphore,
 }
 
@@ -29,18 +33,21 @@ impl StorePool {
     pub fn new(store: &Arc<dyn Store>, threads: usize) -> Self {
         let (jobs, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
+        let mut handles = Vec::with_capacity(threads);
         for n in 0..threads.max(1) {
             let rx = Arc::clone(&rx);
             let store = Arc::clone(store);
             let spawned = std::thread::Builder::new()
                 .name(format!("chat-store-{n}"))
                 .spawn(move || work(&rx, store.as_ref()));
-            if let Err(e) = spawned {
-                tracing::error!(error = %e, "cannot start a store thread");
+            match spawned {
+                Ok(handle) => handles.push(handle),
+                Err(e) => tracing::error!(error = %e, "cannot start a store thread"),
             }
         }
         Self {
-            jobs,
+            jobs: Some(jobs),
+            threads: handles,
             room: Semaphore::new(QUEUE),
         }
     }
@@ -57,13 +64,23 @@ impl StorePool {
         let job: Job = Box::new(move |store| {
             let _ = tx.send(f(store));
         });
-        if self.jobs.send(job).is_err() {
+        let sent = self.jobs.as_ref().map(|jobs| jobs.send(job));
+        if !matches!(sent, Some(Ok(()))) {
             return Err(AppError::Internal("store threads stopped".into()));
         }
         // A call that panicked dropped its sender: the panic hook reported it.
         Ok(rx
             .await
             .map_err(|_| AppError::Internal("a store call panicked".into()))??)
+    }
+}
+
+impl Drop for StorePool {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        for handle in self.threads.drain(..) {
+            let _ = handle.join();
+        }
     }
 }
 
@@ -75,3 +92,6 @@ fn work(rx: &Mutex<Receiver<Job>>, store: &dyn Store) {
         let _ = catch_unwind(AssertUnwindSafe(|| job(store)));
     }
 }
+
+#[cfg(test)]
+mod tests;
