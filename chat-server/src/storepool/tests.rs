@@ -42,7 +42,7 @@ async fn a_panicking_call_fails_alone() {
     let failed = pool.run(|_| -> Result<(), _> { panic!("boom") }).await;
     assert!(matches!(failed, Err(AppError::Internal(_))), "{failed:?}");
     // The one thread survived and takes the next call.
-    let newest = pool.run(|s| s.newest_message_id()).await.unwrap();
+    let newest = pool.run(Store::newest_message_id).await.unwrap();
     assert_eq!(newest.get(), 0);
 }
 
