@@ -1,21 +1,18 @@
 //! `Server`: the real server binary with a temp-dir database, stoppable with SIGTERM and
 //! restartable on the same database *and the same port* (so open pages can reconnect).
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
-/// How long the server may take to print its listening line.
-const START_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a graceful shutdown may take after SIGTERM.
-const STOP_TIMEOUT: Duration = Duration::from_secs(10);
-/// How much of the server's stderr is kept for failure messages.
-const STDERR_KEEP: usize = 16 * 1024;
+use crate::support::server::{
+    START_TIMEOUT, assert_exited_0, kept_text, parse_listening_line, server_bin, spawn_piped,
+    terminate,
+};
 
 /// A running `chat-test-server serve --msg-rate 0`; killed on drop.
 pub struct Server {
@@ -48,32 +45,9 @@ impl Server {
 
     /// Sends SIGTERM and waits for a clean exit (status 0).
     pub async fn stop(&mut self) {
-        let mut child = self.child.take().expect("server is running");
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -TERM failed: {status}");
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for server") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "server did not exit within {STOP_TIMEOUT:?} of SIGTERM\nstderr:\n{}",
-                    self.stderr()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        assert!(
-            status.success(),
-            "server exited with {status} after SIGTERM, expected 0\nstderr:\n{}",
-            self.stderr()
-        );
+        let child = self.child.take().expect("server is running");
+        let status = terminate(child, &self.stderr).await;
+        assert_exited_0(status, &self.stderr);
     }
 
     /// Starts the stopped server again on the same database and the same port.
@@ -86,40 +60,25 @@ impl Server {
         self.dir.path().join("chat.db")
     }
 
-    fn stderr(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
     /// Spawns `serve` on `self.addr` (port 0 the first time) and records the bound address.
     async fn spawn(&mut self) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chat-test-server"))
-            .arg("serve")
-            .arg("--addr")
-            .arg(self.addr.to_string())
-            .arg("--db")
-            .arg(self.db())
-            .args(["--msg-rate", "0"])
-            .env_remove("CHAT_ALLOWED_ORIGINS")
-            .env_remove("CHAT_SECURE_COOKIES")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn chat-test-server serve");
-        keep_tail(
-            child.stderr.take().expect("stderr"),
-            Arc::clone(&self.stderr),
+        let (mut child, line) = spawn_piped(
+            Command::new(server_bin())
+                .arg("serve")
+                .arg("--addr")
+                .arg(self.addr.to_string())
+                .arg("--db")
+                .arg(self.db())
+                .args(["--msg-rate", "0"])
+                .env_remove("CHAT_ALLOWED_ORIGINS")
+                .env_remove("CHAT_SECURE_COOKIES"),
+            &self.stderr,
         );
-        let line = first_line(child.stdout.take().expect("stdout"));
         let line = match tokio::time::timeout(START_TIMEOUT, line).await {
             Ok(line) => line.unwrap_or_default(),
             Err(_) => String::new(),
         };
-        let addr = line
-            .trim_end()
-            .strip_prefix("listening on http://")
-            .and_then(|a| a.parse::<SocketAddr>().ok());
-        let Some(addr) = addr else {
+        let Some(addr) = parse_listening_line(&line) else {
             tokio::time::sleep(Duration::from_millis(200)).await;
             let _ = child.kill();
             let _ = child.wait();
@@ -127,7 +86,7 @@ impl Server {
                 "server on {} printed {line:?}, not `listening on http://ADDR`, within \
                  {START_TIMEOUT:?}\nstderr:\n{}",
                 self.addr,
-                self.stderr()
+                kept_text(&self.stderr)
             );
         };
         assert!(
@@ -147,39 +106,4 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
-}
-
-/// Reads stdout on a thread: the first line is sent back, the rest discarded (so the server
-/// never writes into a closed pipe).
-fn first_line(stdout: impl Read + Send + 'static) -> tokio::sync::oneshot::Receiver<String> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = tx.send(line);
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
-    });
-    rx
-}
-
-/// Keeps reading `pipe` on a thread, keeping the last few KiB for failure messages.
-fn keep_tail(pipe: impl Read + Send + 'static, keep: Arc<Mutex<String>>) {
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(pipe);
-        let mut line = String::new();
-        while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
-            if let Ok(mut kept) = keep.lock() {
-                kept.push_str(&line);
-                if kept.len() > STDERR_KEEP {
-                    let mut cut = kept.len() - STDERR_KEEP;
-                    while !kept.is_char_boundary(cut) {
-                        cut += 1;
-                    }
-                    kept.drain(..cut);
-                }
-            }
-            line.clear();
-        }
-    });
 }

@@ -4,13 +4,10 @@
 
 use std::time::Duration;
 
-use tokio::sync::watch;
-use tokio::time::Instant;
-
-use crate::conn::Outbox;
-use crate::peer::{self, Plan, Report};
+use crate::peer::Report;
+use crate::senders::{self, Senders};
 use crate::support::TestServer;
-use crate::{Rng, Row, pairs, rows_by_client_id, serial, stored_messages};
+use crate::{Rng, Row, rows_by_client_id, serial, stored_messages};
 
 const KILLS: usize = 3;
 const PAIRS: usize = 2;
@@ -21,30 +18,14 @@ async fn acknowledged_messages_survive_sigkill() {
     let _serial = serial().await;
     let mut rng = Rng::seeded("crash durability");
     let mut server = TestServer::start_with(&["--msg-rate", "0"]).await;
-    let users = pairs(&server, "k", PAIRS).await;
-    let (addr_tx, addr_rx) = watch::channel(server.addr());
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let deadline = Instant::now() + Duration::from_mins(1);
-    let mut tasks = Vec::new();
-    for (i, (a, b, thread)) in users.iter().enumerate() {
-        for (name, client) in [(format!("ka{i}"), a), (format!("kb{i}"), b)] {
-            let plan = Plan {
-                outbox: Some(Outbox::new(&name, *thread, WINDOW)),
-                name,
-                cookie: client.cookie_header(),
-                limit: u64::MAX,
-                disconnect_at: Vec::new(),
-                reconnect: true,
-                expect: None,
-                deadline,
-            };
-            tasks.push(tokio::spawn(peer::run(
-                plan,
-                addr_rx.clone(),
-                stop_rx.clone(),
-            )));
-        }
-    }
+    let config = senders::Config {
+        prefix: "k",
+        n_pairs: PAIRS,
+        window: WINDOW,
+        reconnect: true,
+        within: Duration::from_mins(1),
+    };
+    let senders = Senders::start(&server, &config).await;
 
     for kill in 1..=KILLS {
         tokio::time::sleep(rng.millis(300, 1500)).await;
@@ -53,19 +34,12 @@ async fn acknowledged_messages_survive_sigkill() {
         eprintln!("kill {kill}: SIGKILL, down for {down:?}");
         tokio::time::sleep(down).await;
         server.start_again().await;
-        addr_tx.send_replace(server.addr());
+        senders.follow(&server);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    stop_tx.send_replace(true);
+    senders.stop();
 
-    let mut reports = Vec::new();
-    for task in tasks {
-        reports.push(
-            task.await
-                .expect("peer task")
-                .unwrap_or_else(|e| panic!("{e}")),
-        );
-    }
+    let reports = senders.reports().await;
     check(&reports, &stored_messages(&server.db()));
 }
 

@@ -18,6 +18,7 @@ mod load;
 mod overload;
 mod peer;
 mod reconnect;
+mod senders;
 mod shutdown;
 mod slow;
 
@@ -78,13 +79,18 @@ impl Rng {
 async fn pairs(server: &TestServer, prefix: &str, n: usize) -> Vec<(Client, Client, i64)> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let (a, b) = (format!("{prefix}a{i}"), format!("{prefix}b{i}"));
+        let (a, b) = pair_names(prefix, i);
         let mut first = user(server, &a).await;
         let second = user(server, &b).await;
         let thread = first.open_thread(&b).await;
         out.push((first, second, thread));
     }
     out
+}
+
+/// The user names of the `i`-th pair of [`pairs`]: `{prefix}a{i}` and `{prefix}b{i}`.
+fn pair_names(prefix: &str, i: usize) -> (String, String) {
+    (format!("{prefix}a{i}"), format!("{prefix}b{i}"))
 }
 
 /// A stored message, read straight from the database file.

@@ -4,13 +4,11 @@
 
 use std::time::Duration;
 
-use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::conn::Outbox;
-use crate::peer::{self, Plan};
+use crate::senders::{self, Senders};
 use crate::support::TestServer;
-use crate::{pairs, rows_by_client_id, serial, stored_messages};
+use crate::{rows_by_client_id, serial, stored_messages};
 
 const PAIRS: usize = 3;
 const WINDOW: usize = 16;
@@ -21,43 +19,20 @@ const EXIT_WITHIN: Duration = Duration::from_secs(5);
 async fn sigterm_under_load_closes_1001_and_loses_nothing() {
     let _serial = serial().await;
     let mut server = TestServer::start_with(&["--msg-rate", "0"]).await;
-    let users = pairs(&server, "s", PAIRS).await;
-    let (_addr_tx, addr_rx) = watch::channel(server.addr());
-    let (_stop_tx, stop_rx) = watch::channel(false);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut tasks = Vec::new();
-    for (i, (a, b, thread)) in users.iter().enumerate() {
-        for (name, client) in [(format!("sa{i}"), a), (format!("sb{i}"), b)] {
-            let plan = Plan {
-                outbox: Some(Outbox::new(&name, *thread, WINDOW)),
-                name,
-                cookie: client.cookie_header(),
-                limit: u64::MAX,
-                disconnect_at: Vec::new(),
-                reconnect: false,
-                expect: None,
-                deadline,
-            };
-            tasks.push(tokio::spawn(peer::run(
-                plan,
-                addr_rx.clone(),
-                stop_rx.clone(),
-            )));
-        }
-    }
+    let config = senders::Config {
+        prefix: "s",
+        n_pairs: PAIRS,
+        window: WINDOW,
+        reconnect: false,
+        within: Duration::from_secs(30),
+    };
+    let senders = Senders::start(&server, &config).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let sigterm = Instant::now();
     let status = server.stop().await;
     let exit_after = sigterm.elapsed();
 
-    let mut reports = Vec::new();
-    for task in tasks {
-        reports.push(
-            task.await
-                .expect("peer task")
-                .unwrap_or_else(|e| panic!("{e}")),
-        );
-    }
+    let reports = senders.reports().await;
     eprintln!("SIGTERM → exit in {exit_after:?} ({status})");
     assert!(
         status.success(),

@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+use tokio::sync::oneshot::Receiver;
 
 /// How long the server may take to print its listening line.
-const START_TIMEOUT: Duration = Duration::from_secs(10);
+pub const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a graceful shutdown may take after SIGTERM.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of the server's stderr is kept for failure messages.
@@ -101,44 +102,21 @@ impl TestServer {
 
     /// What the server wrote to stderr so far (the last few KiB).
     pub fn stderr(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+        kept_text(&self.stderr)
     }
 
     /// Sends SIGTERM and waits (asynchronously, so this test's sockets keep being served)
     /// for the process to exit; returns its exit status.
     pub async fn stop(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("server is running");
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -TERM failed: {status}");
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        loop {
-            if let Some(status) = child.try_wait().expect("wait for server") {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "server did not exit within {STOP_TIMEOUT:?} of SIGTERM\nstderr:\n{}",
-                    self.stderr()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let child = self.child.take().expect("server is running");
+        terminate(child, &self.stderr).await
     }
 
     /// Stops the server gracefully (asserting exit code 0) and starts it again on the same
     /// database with the same arguments. The port changes.
     pub async fn restart(&mut self) {
         let status = self.stop().await;
-        assert!(
-            status.success(),
-            "server exited with {status} after SIGTERM, expected 0\nstderr:\n{}",
-            self.stderr()
-        );
+        assert_exited_0(status, &self.stderr);
         let (child, addr) = spawn_serve(&self.db(), &self.args, &self.stderr).await;
         self.child = Some(child);
         self.addr = addr;
@@ -176,6 +154,110 @@ pub struct CliOutput {
     pub status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
+}
+
+/// Sends SIGTERM to `child` and waits (asynchronously, so the test's sockets keep being
+/// served) for it to exit; returns its exit status. Panics, with the `stderr` kept so far,
+/// if it is still running after [`STOP_TIMEOUT`].
+pub async fn terminate(mut child: Child, stderr: &Mutex<String>) -> ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM failed: {status}");
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for server") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "server did not exit within {STOP_TIMEOUT:?} of SIGTERM\nstderr:\n{}",
+                kept_text(stderr)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Panics, with the `stderr` kept so far, unless the server exited with status 0.
+pub fn assert_exited_0(status: ExitStatus, stderr: &Mutex<String>) {
+    assert!(
+        status.success(),
+        "server exited with {status} after SIGTERM, expected 0\nstderr:\n{}",
+        kept_text(stderr)
+    );
+}
+
+/// Spawns `serve` with stdin closed, keeps draining its stderr into `stderr` (see
+/// [`kept_text`]) and returns the child with a receiver for its first stdout line.
+pub fn spawn_piped(serve: &mut Command, stderr: &Arc<Mutex<String>>) -> (Child, Receiver<String>) {
+    let mut child = serve
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chat-test-server serve");
+    drain_stderr(
+        child.stderr.take().expect("stderr pipe"),
+        Arc::clone(stderr),
+    );
+    let first_line = first_stdout_line(child.stdout.take().expect("stdout pipe"));
+    (child, first_line)
+}
+
+/// The address in the server's first stdout line, `listening on http://ADDR`, if it is a
+/// loopback address with a port.
+pub fn parse_listening_line(line: &str) -> Option<SocketAddr> {
+    let addr: SocketAddr = line
+        .trim_end()
+        .strip_prefix("listening on http://")?
+        .parse()
+        .ok()?;
+    (addr.ip().is_loopback() && addr.port() != 0).then_some(addr)
+}
+
+/// Reads stdout on a thread: the first line goes to the receiver, the rest is discarded (so
+/// the server never writes into a closed pipe).
+fn first_stdout_line(stdout: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = tx.send(line);
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    });
+    rx
+}
+
+/// Keeps reading stderr so the server never blocks on a full pipe; keeps the last
+/// [`STDERR_KEEP`] bytes in `keep` for failure messages.
+fn drain_stderr(stderr: impl Read + Send + 'static, keep: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stderr);
+        let mut line = String::new();
+        while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
+            if let Ok(mut kept) = keep.lock() {
+                kept.push_str(&line);
+                if kept.len() > STDERR_KEEP {
+                    let cut = kept.len() - STDERR_KEEP;
+                    let cut = (cut..kept.len())
+                        .find(|i| kept.is_char_boundary(*i))
+                        .unwrap_or(cut);
+                    kept.drain(..cut);
+                }
+            }
+            line.clear();
+        }
+    });
+}
+
+/// What [`drain_stderr`] has kept so far.
+pub fn kept_text(keep: &Mutex<String>) -> String {
+    keep.lock().map(|s| s.clone()).unwrap_or_default()
 }
 
 fn run_cli(args: &[String], stdin: &str) -> CliOutput {
@@ -222,21 +304,14 @@ async fn spawn_serve(
     args: &[String],
     stderr: &Arc<Mutex<String>>,
 ) -> (Child, SocketAddr) {
-    let mut child = base_command()
-        .arg("serve")
-        .args(["--addr", "127.0.0.1:0", "--db"])
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn chat-test-server serve");
-    drain_stderr(
-        child.stderr.take().expect("stderr pipe"),
-        Arc::clone(stderr),
+    let (mut child, first_line) = spawn_piped(
+        base_command()
+            .arg("serve")
+            .args(["--addr", "127.0.0.1:0", "--db"])
+            .arg(db)
+            .args(args),
+        stderr,
     );
-    let first_line = first_stdout_line(child.stdout.take().expect("stdout pipe"));
     let line = match tokio::time::timeout(START_TIMEOUT, first_line).await {
         Ok(Ok(line)) => line,
         Ok(Err(_)) => String::new(),
@@ -245,7 +320,7 @@ async fn spawn_serve(
             let _ = child.wait();
             panic!(
                 "server printed no listening line within {START_TIMEOUT:?} (args {args:?})\nstderr:\n{}",
-                stderr.lock().map(|s| s.clone()).unwrap_or_default()
+                kept_text(stderr)
             );
         }
     };
@@ -258,51 +333,8 @@ async fn spawn_serve(
         panic!(
             "expected `listening on http://127.0.0.1:PORT` as the first stdout line, got {line:?} \
              (args {args:?}, exit {exit:?})\nstderr:\n{}",
-            stderr.lock().map(|s| s.clone()).unwrap_or_default()
+            kept_text(stderr)
         );
     };
     (child, addr)
-}
-
-fn parse_listening_line(line: &str) -> Option<SocketAddr> {
-    let addr: SocketAddr = line
-        .trim_end()
-        .strip_prefix("listening on http://")?
-        .parse()
-        .ok()?;
-    (addr.ip().is_loopback() && addr.port() != 0).then_some(addr)
-}
-
-/// Reads stdout on a thread: the first line goes to the receiver, the rest is discarded.
-fn first_stdout_line(stdout: impl Read + Send + 'static) -> tokio::sync::oneshot::Receiver<String> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = tx.send(line);
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
-    });
-    rx
-}
-
-/// Keeps reading stderr so the server never blocks on a full pipe; keeps the tail.
-fn drain_stderr(stderr: impl Read + Send + 'static, keep: Arc<Mutex<String>>) {
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stderr);
-        let mut line = String::new();
-        while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
-            if let Ok(mut kept) = keep.lock() {
-                kept.push_str(&line);
-                if kept.len() > STDERR_KEEP {
-                    let cut = kept.len() - STDERR_KEEP;
-                    let cut = (cut..kept.len())
-                        .find(|i| kept.is_char_boundary(*i))
-                        .unwrap_or(cut);
-                    kept.drain(..cut);
-                }
-            }
-            line.clear();
-        }
-    });
 }
