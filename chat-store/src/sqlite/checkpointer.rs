@@ -28,10 +28,15 @@ const MAX_ROUNDS: usize = 8;
 
 /// A batch this large means the writer is saturated: commits already wait in
 /// a queue, so a checkpoint's burst of writes barely moves their latency, and
-/// the checkpointer waits [`SATURATED_SLOWDOWN`] times longer between rounds
-/// (a page rewritten by many commits is then copied once, not many times).
+/// the checkpointer waits [`SATURATED_WAIT`] between rounds (a page rewritten
+/// by many commits is then copied once, not many times).
 const SATURATED_BATCH: usize = 64;
-const SATURATED_SLOWDOWN: u32 = 10;
+const SATURATED_WAIT: Duration = Duration::from_millis(100);
+
+/// The wait while this process committed nothing since the last round: the
+/// round is skipped (an idle server does no work), and the first round after
+/// commits resume comes at most this late.
+const IDLE_WAIT: Duration = Duration::from_millis(20);
 
 /// What the writer and the checkpointer tell each other.
 #[derive(Debug, Default)]
@@ -98,27 +103,33 @@ fn run(
 ) {
     let mut last_restart = Instant::now();
     let mut wait = interval;
+    // One round at start: a WAL left by a crash is copied even before any commit.
+    let mut committed = 1;
     loop {
         match stopped.recv_timeout(wait) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
-        catch_up(conn);
-        if last_restart.elapsed() >= restart_every {
-            signals.restart_due.store(true, Ordering::Release);
-            last_restart = Instant::now();
+        committed = committed.max(signals.largest_batch.swap(0, Ordering::Relaxed));
+        if committed > 0 {
+            catch_up(conn);
+            if last_restart.elapsed() >= restart_every {
+                signals.restart_due.store(true, Ordering::Release);
+                last_restart = Instant::now();
+            }
         }
-        wait = next_wait(interval, signals.largest_batch.swap(0, Ordering::Relaxed));
+        wait = next_wait(interval, committed);
+        committed = 0;
     }
 }
 
 /// How long to wait before the next round, given the largest batch the
-/// writer committed since the last one.
+/// writer committed since the last one (0: none).
 fn next_wait(interval: Duration, largest_batch: usize) -> Duration {
-    if largest_batch >= SATURATED_BATCH {
-        interval * SATURATED_SLOWDOWN
-    } else {
-        interval
+    match largest_batch {
+        0 => IDLE_WAIT.max(interval),
+        n if n >= SATURATED_BATCH => SATURATED_WAIT.max(interval),
+        _ => interval,
     }
 }
 
@@ -146,20 +157,25 @@ fn catch_up(conn: &Connection) {
 mod tests {
     use std::time::Duration;
 
-    use super::{SATURATED_BATCH, WalSignals, next_wait};
+    use super::{IDLE_WAIT, SATURATED_BATCH, SATURATED_WAIT, WalSignals, next_wait};
 
     #[test]
-    fn rounds_slow_down_only_while_the_writer_is_saturated() {
-        let base = Duration::from_millis(10);
+    fn rounds_are_frequent_under_light_load_only() {
+        let base = Duration::from_millis(2);
         let cases = [
-            (0, base),
+            (0, IDLE_WAIT),
             (1, base),
             (SATURATED_BATCH - 1, base),
-            (SATURATED_BATCH, base * 10),
-            (1024, base * 10),
+            (SATURATED_BATCH, SATURATED_WAIT),
+            (1024, SATURATED_WAIT),
         ];
         for (largest_batch, expected) in cases {
             assert_eq!(next_wait(base, largest_batch), expected, "{largest_batch}");
+        }
+        // A configured interval longer than those is never shortened.
+        let long = Duration::from_secs(1);
+        for largest_batch in [0, 1, 1024] {
+            assert_eq!(next_wait(long, largest_batch), long, "{largest_batch}");
         }
     }
 
