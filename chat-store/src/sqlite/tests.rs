@@ -55,6 +55,18 @@ fn seed(store: &SqliteStore) -> (User, User, ThreadId) {
     (a, b, thread.id)
 }
 
+/// A seeded store in a temp dir, plus a second configured connection to its
+/// file for driving `writer::write_batch` directly; returns alice and the thread.
+fn seeded_with_connection() -> (tempfile::TempDir, SqliteStore, Connection, User, ThreadId) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let (alice, _, thread) = seed(&store);
+    let conn = Connection::open(&path).unwrap();
+    schema::configure(&conn, Duration::from_secs(5)).unwrap();
+    (dir, store, conn, alice, thread)
+}
+
 fn message(thread: ThreadId, sender: &User, text: &str) -> NewMessage {
     NewMessage {
         thread,
@@ -125,12 +137,7 @@ fn a_thousand_concurrent_appends_get_distinct_ids_and_survive_reopen() {
 
 #[test]
 fn a_failing_item_fails_alone_within_its_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("chat.db");
-    let store = SqliteStore::open(&path).unwrap();
-    let (a, _, thread) = seed(&store);
-    let mut conn = Connection::open(&path).unwrap();
-    schema::configure(&conn, Duration::from_secs(5)).unwrap();
+    let (_dir, store, mut conn, a, thread) = seeded_with_connection();
 
     let batch = [
         message(thread, &a, "before"),
@@ -157,12 +164,7 @@ fn a_failing_item_fails_alone_within_its_batch() {
 /// nothing reported failed is (however much of the transaction `SQLite` kept).
 #[test]
 fn a_full_disk_mid_batch_reports_exactly_what_was_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("chat.db");
-    let store = SqliteStore::open(&path).unwrap();
-    let (a, _, thread) = seed(&store);
-    let mut conn = Connection::open(&path).unwrap();
-    schema::configure(&conn, Duration::from_secs(5)).unwrap();
+    let (_dir, store, mut conn, a, thread) = seeded_with_connection();
     let pages: i64 = conn
         .query_row("PRAGMA page_count", [], |row| row.get(0))
         .unwrap();
