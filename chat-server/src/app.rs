@@ -27,11 +27,12 @@ pub const SESSION_COOKIE: &str = "chat_session";
 /// Name of the double-submit CSRF cookie used by anonymous forms.
 pub const CSRF_COOKIE: &str = "chat_csrf";
 
-/// Threads running store calls. Two, not one: a call waiting for a lock
-/// held by another process must not hold up every page; not more: on a
-/// one-core server each extra thread only adds context switches (measured on
-/// `GET /threads/{id}`: 1 thread 9,100 req/s, 2 8,650, 4 8,600).
-const STORE_THREADS: usize = 2;
+/// Threads running store calls: one per pooled connection, so none waits
+/// inside the pool. Not one: a write waiting for the write lock (held by the
+/// store's writer during each commit, or by another process) must not hold up
+/// every page. Not more: on a one-core server each extra thread only adds
+/// context switches.
+const STORE_THREADS: usize = chat_store::SqliteConfig::DEFAULT_POOL_SIZE as usize;
 
 /// The Content-Security-Policy sent with every HTML page.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

@@ -70,7 +70,8 @@ pub struct SqliteConfig {
     /// intervals keep each burst small (at 5,000 messages/s, p99 send to
     /// receipt ~1.6 ms at 2 ms, ~2.5 ms at 10 ms, ~7 ms at 100 ms). While the
     /// writer is saturated (commits queue anyway) rounds come every 100 ms, so
-    /// a page rewritten by many commits is copied once; with no commits, none.
+    /// a page rewritten by many commits is copied once; with no messages
+    /// appended, every 100 ms (other writes still reach the WAL).
     pub checkpoint_interval: Duration,
     /// How often the writer, between two batches, finishes a checkpoint so
     /// that the next commit starts the WAL file over (default 1 s). Under
@@ -109,6 +110,8 @@ pub struct SqliteStore {
     /// Declared after `writer`: dropped once the writer has committed what was queued.
     _checkpointer: Checkpointer,
     path: PathBuf,
+    /// How long a pooled connection waits for a lock (see `writer::busy_retry`).
+    busy_timeout: Duration,
 }
 
 impl SqliteConfig {
@@ -157,8 +160,10 @@ impl SqliteStore {
             Arc::clone(&signals),
         )
         .map_err(backend)?;
-        let manager = SqliteConnectionManager::file(path)
-            .with_init(move |c| schema::configure(c, busy_timeout));
+        let manager = SqliteConnectionManager::file(path).with_init(move |c| {
+            schema::configure(c, busy_timeout)?;
+            c.busy_handler(Some(writer::busy_retry))
+        });
         let pool = Pool::builder()
             .max_size(config.pool_size.max(1))
             .test_on_check_out(false)
@@ -177,6 +182,7 @@ impl SqliteStore {
             writer,
             _checkpointer: checkpointer,
             path: path.to_owned(),
+            busy_timeout,
         })
     }
 
@@ -186,6 +192,7 @@ impl SqliteStore {
     }
 
     fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>, StoreError> {
+        writer::arm_busy_budget(self.busy_timeout);
         self.pool.get().map_err(backend)
     }
 

@@ -187,9 +187,17 @@ async fn render_thread(
         last_id,
         history: page,
         cursors,
-        sidebar,
+        mut sidebar,
         more_contacts,
     } = page;
+    if read_up_to.is_some() {
+        // The snapshot was read before this page moved my cursor to its
+        // newest message, the thread's newest in that snapshot: nothing in it
+        // is unread any more.
+        for contact in sidebar.iter_mut().filter(|c| c.thread == Some(thread_id)) {
+            contact.unread = 0;
+        }
+    }
     if let Some(up_to) = read_up_to {
         realtime::publish_read(state, user, &thread, up_to);
     }

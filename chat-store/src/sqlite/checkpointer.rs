@@ -2,7 +2,8 @@
 //! with `PRAGMA wal_checkpoint(PASSIVE)`, off the commit path.
 //!
 //! Every connection of the store runs with `wal_autocheckpoint = 0` (see
-//! `schema::configure`), so no commit pays for a checkpoint. `PASSIVE` never
+//! `schema::configure`), so no commit pays for a checkpoint (the writer's
+//! once-a-second `finish_checkpoint` runs between batches, not in a commit). `PASSIVE` never
 //! waits for, nor blocks, readers and writers of any process: it copies the
 //! frames no reader still needs and returns; a page rewritten by many commits
 //! between two checkpoints is copied (and fsynced) once.
@@ -33,10 +34,10 @@ const MAX_ROUNDS: usize = 8;
 const SATURATED_BATCH: usize = 64;
 const SATURATED_WAIT: Duration = Duration::from_millis(100);
 
-/// The wait while this process committed nothing since the last round: the
-/// round is skipped (an idle server does no work), and the first round after
-/// commits resume comes at most this late.
-const IDLE_WAIT: Duration = Duration::from_millis(20);
+/// The wait while the writer committed no message since the last round.
+/// Rounds still run: other connections write too (sessions, read cursors,
+/// signups), and a round with nothing to copy costs no write and no fsync.
+const IDLE_WAIT: Duration = Duration::from_millis(100);
 
 /// What the writer and the checkpointer tell each other.
 #[derive(Debug, Default)]
@@ -103,23 +104,18 @@ fn run(
 ) {
     let mut last_restart = Instant::now();
     let mut wait = interval;
-    // One round at start: a WAL left by a crash is copied even before any commit.
-    let mut committed = 1;
     loop {
         match stopped.recv_timeout(wait) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
-        committed = committed.max(signals.largest_batch.swap(0, Ordering::Relaxed));
-        if committed > 0 {
-            catch_up(conn);
-            if last_restart.elapsed() >= restart_every {
-                signals.restart_due.store(true, Ordering::Release);
-                last_restart = Instant::now();
-            }
+        let committed = signals.largest_batch.swap(0, Ordering::Relaxed);
+        catch_up(conn);
+        if last_restart.elapsed() >= restart_every {
+            signals.restart_due.store(true, Ordering::Release);
+            last_restart = Instant::now();
         }
         wait = next_wait(interval, committed);
-        committed = 0;
     }
 }
 

@@ -445,7 +445,55 @@ fn every_pooled_connection_is_configured() {
         assert_eq!(pragma("journal_mode"), r#"Text("wal")"#);
         assert_eq!(pragma("synchronous"), "Integer(2)"); // FULL
         assert_eq!(pragma("foreign_keys"), "Integer(1)");
-        assert_eq!(pragma("busy_timeout"), "Integer(5000)");
+    }
+}
+
+/// A pooled write waits for a lock held elsewhere (polling, see
+/// `writer::busy_retry`) and gives up after the configured `busy_timeout`.
+#[test]
+fn pooled_writes_wait_for_a_held_lock_up_to_the_busy_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    let config = SqliteConfig {
+        busy_timeout: Duration::from_millis(100),
+        ..SqliteConfig::default()
+    };
+    let store = SqliteStore::open_with(&path, &config).unwrap();
+    let now = Timestamp::from_millis(1);
+    for (hold, succeeds) in [
+        (Duration::from_millis(30), true),
+        (Duration::from_millis(600), false),
+    ] {
+        let (locked, is_locked) = channel();
+        let path = path.clone();
+        let holder = thread::spawn(move || {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .unwrap();
+            locked.send(()).unwrap();
+            thread::sleep(hold);
+            tx.commit().unwrap();
+        });
+        is_locked.recv().unwrap();
+        let started = Instant::now();
+        let name = Username::parse(&format!("u{}", hold.as_millis())).unwrap();
+        let outcome = store.create_user(&name, "h", now);
+        let waited = started.elapsed();
+        holder.join().unwrap();
+        assert_eq!(outcome.is_ok(), succeeds, "{hold:?}: {outcome:?}");
+        if succeeds {
+            assert!(waited + Duration::from_millis(5) >= hold, "{waited:?}");
+        } else {
+            assert!(
+                waited >= Duration::from_millis(100),
+                "gave up early: {waited:?}"
+            );
+            assert!(
+                waited < Duration::from_millis(500),
+                "waited past the budget: {waited:?}"
+            );
+        }
     }
 }
 

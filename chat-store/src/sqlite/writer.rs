@@ -6,8 +6,9 @@
 //! callbacks, in queue order. Ids are handed out in queue order inside the
 //! transaction, so created messages reach their callbacks in ascending id order.
 //!
-//! When another process holds the write lock, the writer retries every
-//! [`BUSY_POLL`] (see [`busy_retry`]) rather than with `SQLite`'s own backoff.
+//! When the write lock is held elsewhere, the writer (like every connection of
+//! the store) retries every [`BUSY_POLL`] (see [`busy_retry`]) rather than
+//! with `SQLite`'s own backoff.
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -70,7 +71,7 @@ impl Writer {
         let handle = thread::Builder::new()
             .name("chat-store-writer".into())
             .spawn(move || {
-                BUSY.set((busy_timeout, Instant::now()));
+                arm_busy_budget(busy_timeout);
                 // Cannot fail on an idle connection; if it did, `busy_timeout` still applies.
                 let _ = conn.busy_handler(Some(busy_retry));
                 run(conn, &receiver, max_batch.max(1), &signals);
@@ -120,12 +121,14 @@ impl Drop for Writer {
     }
 }
 
-/// The writer connection's busy handler: `SQLite`'s own (`busy_timeout`) sleeps
-/// 1, 2, 5, 10, 15… ms between tries, so with another process's writer taking
-/// turns on the lock most commits would wait ~10 ms. Retrying every
-/// [`BUSY_POLL`] keeps the wait close to the other commit's length; it gives up
-/// (`SQLITE_BUSY`) after the configured `busy_timeout`. `tries` counts the calls
-/// for the current wait.
+/// The busy handler of every connection of the store: `SQLite`'s own
+/// (`busy_timeout`) sleeps 1, 2, 5, 10, 15… ms between tries, so a write
+/// waiting behind a commit (this process's writer, or another process's)
+/// would mostly wait ~10 ms, and a pooled write stuck that way holds a store
+/// thread every page needs. Retrying every [`BUSY_POLL`] keeps the wait close
+/// to the other commit's length; it gives up (`SQLITE_BUSY`) after the
+/// thread's budget ([`arm_busy_budget`], the configured `busy_timeout`).
+/// `tries` counts the calls for the current wait.
 pub(super) fn busy_retry(tries: i32) -> bool {
     let (budget, mut started) = BUSY.get();
     let now = Instant::now();
@@ -138,6 +141,11 @@ pub(super) fn busy_retry(tries: i32) -> bool {
     }
     thread::sleep(BUSY_POLL);
     true
+}
+
+/// Sets how long [`busy_retry`] waits on this thread before giving up.
+pub(super) fn arm_busy_budget(budget: Duration) {
+    BUSY.set((budget, Instant::now()));
 }
 
 /// Inserts `messages` in one IMMEDIATE transaction and commits. Returns one
@@ -201,8 +209,10 @@ fn move_last_message_ids(
 fn run(mut conn: Connection, receiver: &Receiver<Request>, max_batch: usize, signals: &WalSignals) {
     let mut batch = Vec::with_capacity(max_batch);
     while let Ok(first) = receiver.recv() {
-        if signals.restart_due.swap(false, Ordering::Acquire) {
-            finish_checkpoint(&conn);
+        if signals.restart_due.swap(false, Ordering::Acquire) && !finish_checkpoint(&conn) {
+            // Busy (the checkpointer, or another process, is checkpointing):
+            // try again before the next batch rather than a second later.
+            signals.restart_due.store(true, Ordering::Release);
         }
         batch.push(first);
         while batch.len() < max_batch {
@@ -230,10 +240,13 @@ fn run(mut conn: Connection, receiver: &Receiver<Request>, max_batch: usize, sig
 /// `SQLite` restarts the WAL only in a transaction that began with nothing left
 /// to copy. Without the restart the WAL file grows for as long as the load
 /// lasts, and every commit extends it (a costlier fsync). This round is short:
-/// the checkpointer has just copied everything older.
-fn finish_checkpoint(conn: &Connection) {
-    // SQLITE_BUSY (another process is checkpointing) is fine: try next round.
-    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+/// the checkpointer has just copied everything older. Returns whether it ran.
+fn finish_checkpoint(conn: &Connection) -> bool {
+    // Column 0 is 1 when the checkpoint could not run (SQLITE_BUSY).
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        row.get::<_, i64>(0)
+    })
+    .is_ok_and(|busy| busy == 0)
 }
 
 /// Inserts one message (one statement), or finds the earlier one with the

@@ -152,3 +152,34 @@ async fn message_body_is_html_escaped() {
         "the API returns the text as sent"
     );
 }
+
+/// Opening a thread reads it: the page that opens it already counts its
+/// messages as read (title and sidebar badge), without JavaScript.
+#[tokio::test]
+async fn opening_a_thread_page_shows_it_read() {
+    let server = TestServer::start().await;
+    let mut alice = user(&server, "alice").await;
+    let mut bob = user(&server, "bob").await;
+    let thread = alice.open_thread("bob").await;
+    for text in ["one", "two"] {
+        alice.post_message(thread, text).await.expect_see_other();
+    }
+    let contacts = bob.get("/").await;
+    assert!(
+        contacts.body.contains("<title>(2) "),
+        "two unread before opening: {}",
+        contacts.body
+    );
+    let page = bob.get(&format!("/threads/{thread}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<title>alice · "),
+        "the opened thread still counts as unread: {}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("data-unread=\"2\""),
+        "an unread badge on the page that read it: {}",
+        page.body
+    );
+}
