@@ -31,19 +31,8 @@ else
     RUNS=${RUNS:-3} USERS=${USERS:-1000} IDLE_SOCKETS=${IDLE_SOCKETS:-19000}
     CHAT_SECONDS=${CHAT_SECONDS:-10} WARMUP=2 HTTP_SECONDS=10 CONNECT_SECONDS=10 HOLD=10
 fi
-SERVER_CPU=${SERVER_CPU:-0}
-GEN_CPU=${GEN_CPU:-1}
-export CHAT_LOG=${CHAT_LOG:-info}
-# Setup signs every user up from one address: lift the per-address signup limit.
-export CHAT_SIGNUP_LIMIT=0
-
-echo "== building release binaries"
-cargo build --release -p chat-server -p chat-bench
-SERVER=target/release/chat-server
-BENCH=target/release/chat-bench
-
-OUT=target/bench
-mkdir -p "$OUT"
+source bench/lib.sh
+build_release
 WORK=$(mktemp -d /tmp/chat-bench.XXXXXX)
 RESULTS=$OUT/results.jsonl
 STATE=$WORK/state.json
@@ -63,30 +52,12 @@ trap cleanup EXIT
 
 # Starts a fresh server process on the bench database; sets SPID and ADDR.
 start_server() {
-    : >"$WORK/server.out"
-    taskset -c "$SERVER_CPU" "$SERVER" serve --addr 127.0.0.1:0 --db "$DB" --msg-rate 0 \
-        --max-connections 19500 >"$WORK/server.out" 2>>"$OUT/server.log" &
-    SPID=$!
-    for _ in $(seq 500); do
-        grep -q '^listening on http://' "$WORK/server.out" && break
-        kill -0 "$SPID" 2>/dev/null || break
-        sleep 0.02
-    done
-    ADDR=$(sed -n 's|^listening on http://||p' "$WORK/server.out" | head -n1)
-    if [[ -z $ADDR ]]; then
-        echo "the server did not start; see $OUT/server.log" >&2
-        tail -n 20 "$OUT/server.log" >&2
-        exit 1
-    fi
+    start_server_on "$DB" "$WORK/server.out" "$OUT/server.log"
+    SPID=$SERVER_PID
 }
 
 stop_server() {
-    if [[ -n $SPID ]] && kill -0 "$SPID" 2>/dev/null; then
-        kill -TERM "$SPID"
-        for _ in $(seq 250); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.02; done
-        kill -0 "$SPID" 2>/dev/null && kill -KILL "$SPID"
-        wait "$SPID" 2>/dev/null || true
-    fi
+    stop_process "$SPID"
     SPID=
 }
 

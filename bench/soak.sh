@@ -28,41 +28,20 @@ else
     SECONDS_RUN=${SECONDS_RUN:-1800} USERS=${USERS:-1000} RATE=${RATE:-2500}
 fi
 RECONNECT_PERCENT=${RECONNECT_PERCENT:-10}
-SERVER_CPU=${SERVER_CPU:-0}
-GEN_CPU=${GEN_CPU:-1}
-export CHAT_LOG=${CHAT_LOG:-info}
-export CHAT_SIGNUP_LIMIT=0
-
-echo "== building release binaries"
-cargo build --release -p chat-server -p chat-bench
-SERVER=target/release/chat-server
-BENCH=target/release/chat-bench
-OUT=target/bench
-mkdir -p "$OUT"
+source bench/lib.sh
+build_release
 WORK=$(mktemp -d /tmp/chat-soak.XXXXXX)
 SPID=
 
 cleanup() {
-    if [[ -n $SPID ]] && kill -0 "$SPID" 2>/dev/null; then
-        kill -TERM "$SPID"
-        for _ in $(seq 250); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.02; done
-        kill -0 "$SPID" 2>/dev/null && kill -KILL "$SPID"
-        wait "$SPID" 2>/dev/null || true
-    fi
+    stop_process "$SPID"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-taskset -c "$SERVER_CPU" "$SERVER" serve --addr 127.0.0.1:0 --db "$WORK/soak.db" --msg-rate 0 \
-    --max-connections 19500 >"$WORK/server.out" 2>"$OUT/soak-server.log" &
-SPID=$!
-for _ in $(seq 500); do
-    grep -q '^listening on http://' "$WORK/server.out" && break
-    kill -0 "$SPID" 2>/dev/null || break
-    sleep 0.02
-done
-ADDR=$(sed -n 's|^listening on http://||p' "$WORK/server.out" | head -n1)
-[[ -n $ADDR ]] || { echo "the server did not start" >&2; tail "$OUT/soak-server.log" >&2; exit 1; }
+: >"$OUT/soak-server.log"
+start_server_on "$WORK/soak.db" "$WORK/server.out" "$OUT/soak-server.log"
+SPID=$SERVER_PID
 
 echo "== setup: $USERS users"
 taskset -c "$GEN_CPU" "$BENCH" --state "$WORK/state.json" --addr "$ADDR" setup --users "$USERS"

@@ -27,17 +27,10 @@ if ((QUICK)); then
 else
     RUNS=${RUNS:-3} USERS=${USERS:-1000} CHAT_SECONDS=${CHAT_SECONDS:-10} WARMUP=2
 fi
-SERVER_CPU=${SERVER_CPU:-0}
-GEN_CPU=${GEN_CPU:-1}
-export CHAT_LOG=${CHAT_LOG:-info}
-export CHAT_SIGNUP_LIMIT=0
+source bench/lib.sh
 command -v redis-server >/dev/null || { echo "needs redis-server (apt-get install redis-server)" >&2; exit 1; }
 
-cargo build --release -p chat-server -p chat-bench
-SERVER=target/release/chat-server
-BENCH=target/release/chat-bench
-OUT=target/bench
-mkdir -p "$OUT"
+build_release
 WORK=$(mktemp -d /tmp/chat-bench-2p.XXXXXX)
 DB=$WORK/bench.db
 STATE=$WORK/state.json
@@ -66,16 +59,8 @@ sleep 0.3
 
 # start_server [ARGS...]: one more server process on the bench database; sets ADDR.
 start_server() {
-    local out=$WORK/server-${#PIDS[@]}.out
-    taskset -c "$SERVER_CPU" "$SERVER" serve --addr 127.0.0.1:0 --db "$DB" --msg-rate 0 \
-        --max-connections 19500 "$@" >"$out" 2>>"$LOG" &
-    PIDS+=($!)
-    for _ in $(seq 500); do
-        grep -q '^listening on http://' "$out" && break
-        sleep 0.02
-    done
-    ADDR=$(sed -n 's|^listening on http://||p' "$out" | head -n1)
-    [[ -n $ADDR ]] || { echo "a server did not start; see $LOG" >&2; tail -n 20 "$LOG" >&2; exit 1; }
+    start_server_on "$DB" "$WORK/server-${#PIDS[@]}.out" "$LOG" "$@"
+    PIDS+=("$SERVER_PID")
 }
 
 stop_servers() {
