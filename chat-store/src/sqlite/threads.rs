@@ -8,6 +8,16 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::rows;
 use crate::{Contact, ThreadSummary};
 
+/// My unread count in thread `t`, with `rc` my read cursor there and `?1` me:
+/// messages after the cursor not sent by me. One rule for every list.
+macro_rules! unread_in_t {
+    () => {
+        "(SELECT count(*) FROM messages m
+           WHERE m.thread_id = t.id AND m.id > coalesce(rc.up_to, 0)
+             AND m.sender_id <> ?1)"
+    };
+}
+
 /// The id of the direct thread of `pair`, if it exists.
 pub(super) fn direct_thread_id(
     conn: &Connection,
@@ -66,18 +76,17 @@ pub(super) fn thread(conn: &Connection, id: ThreadId) -> rusqlite::Result<Option
 /// ones (newest first).
 pub(super) fn threads_of(conn: &Connection, user: UserId) -> rusqlite::Result<Vec<ThreadSummary>> {
     let rows: Vec<(ThreadId, Option<i64>, i64)> = conn
-        .prepare_cached(
-            "SELECT t.id, t.last_message_id,
-                    (SELECT count(*) FROM messages m
-                      WHERE m.thread_id = t.id AND m.id > coalesce(rc.up_to, 0)
-                        AND m.sender_id <> ?1)
+        .prepare_cached(concat!(
+            "SELECT t.id, t.last_message_id, ",
+            unread_in_t!(),
+            "
                FROM thread_members tm
                JOIN threads t ON t.id = tm.thread_id
                LEFT JOIN read_cursors rc ON rc.user_id = ?1 AND rc.thread_id = t.id
               WHERE tm.user_id = ?1
               ORDER BY t.last_message_id IS NULL, t.last_message_id DESC,
-                       t.created_at DESC, t.id DESC",
-        )?
+                       t.created_at DESC, t.id DESC"
+        ))?
         .query_map([user.get()], |row| {
             Ok((ThreadId(row.get(0)?), row.get(1)?, row.get(2)?))
         })?
@@ -143,19 +152,18 @@ pub(super) fn read_cursors(
 /// (newest message first), then the rest by name.
 pub(super) fn contacts(conn: &Connection, user: UserId) -> rusqlite::Result<Vec<Contact>> {
     let rows = conn
-        .prepare_cached(
-            "SELECT u.id, u.username, u.created_at, t.id, t.last_message_id,
-                    (SELECT count(*) FROM messages m
-                      WHERE m.thread_id = t.id AND m.id > coalesce(rc.up_to, 0)
-                        AND m.sender_id <> ?1)
+        .prepare_cached(concat!(
+            "SELECT u.id, u.username, u.created_at, t.id, t.last_message_id, ",
+            unread_in_t!(),
+            "
                FROM users u
                LEFT JOIN threads t ON t.kind = 'direct'
                     AND t.pair_low = min(u.id, ?1) AND t.pair_high = max(u.id, ?1)
                LEFT JOIN read_cursors rc ON rc.user_id = ?1 AND rc.thread_id = t.id
               WHERE u.id <> ?1
               ORDER BY t.last_message_id IS NULL, t.last_message_id DESC,
-                       u.username_canonical",
-        )?
+                       u.username_canonical"
+        ))?
         .query_map([user.get()], |row| {
             let thread: Option<i64> = row.get(3)?;
             let last: Option<i64> = row.get(4)?;
@@ -163,16 +171,7 @@ pub(super) fn contacts(conn: &Connection, user: UserId) -> rusqlite::Result<Vec<
             Ok((rows::user(row)?, thread.map(ThreadId), last, unread))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    rows.into_iter()
-        .map(|(other, thread, last, unread)| {
-            Ok(Contact {
-                user: other,
-                thread,
-                last_message: message_by_id(conn, last)?,
-                unread: rows::count(unread),
-            })
-        })
-        .collect()
+    into_contacts(conn, rows)
 }
 
 /// [`Store::contacts`] bounded for a sidebar (see `Store::sidebar_contacts`):
@@ -185,17 +184,16 @@ pub(super) fn sidebar_contacts(
     others: usize,
 ) -> rusqlite::Result<(Vec<Contact>, usize)> {
     let peers = conn
-        .prepare_cached(
-            "SELECT u.id, u.username, u.created_at, t.id, t.last_message_id,
-                    (SELECT count(*) FROM messages m
-                      WHERE m.thread_id = t.id AND m.id > coalesce(rc.up_to, 0)
-                        AND m.sender_id <> ?1)
+        .prepare_cached(concat!(
+            "SELECT u.id, u.username, u.created_at, t.id, t.last_message_id, ",
+            unread_in_t!(),
+            "
                FROM thread_members tm
                JOIN threads t ON t.id = tm.thread_id AND t.kind = 'direct'
                JOIN users u ON u.id = iif(t.pair_low = ?1, t.pair_high, t.pair_low)
                LEFT JOIN read_cursors rc ON rc.user_id = ?1 AND rc.thread_id = t.id
-              WHERE tm.user_id = ?1",
-        )?
+              WHERE tm.user_id = ?1"
+        ))?
         .query_map([user.get()], |row| {
             let unread: i64 = row.get(5)?;
             Ok((
@@ -230,18 +228,26 @@ pub(super) fn sidebar_contacts(
     merged.sort_by_cached_key(|(other, _, last, _)| {
         (last.is_none(), Reverse(*last), other.username.canonical())
     });
-    let contacts = merged
-        .into_iter()
-        .map(|(other, thread, last, unread)| {
+    let contacts = into_contacts(conn, merged)?;
+    Ok((contacts, left_out))
+}
+
+/// A contact row: the other user, our direct thread, its last message id,
+/// my unread count in it.
+type ContactRow = (crate::User, Option<ThreadId>, Option<i64>, i64);
+
+/// Contact rows to contacts, each with its last message read by id.
+fn into_contacts(conn: &Connection, rows: Vec<ContactRow>) -> rusqlite::Result<Vec<Contact>> {
+    rows.into_iter()
+        .map(|(user, thread, last, unread)| {
             Ok(Contact {
-                user: other,
+                user,
                 thread,
                 last_message: message_by_id(conn, last)?,
                 unread: rows::count(unread),
             })
         })
-        .collect::<rusqlite::Result<_>>()?;
-    Ok((contacts, left_out))
+        .collect()
 }
 
 fn members(conn: &Connection, thread: ThreadId) -> rusqlite::Result<Vec<UserId>> {
