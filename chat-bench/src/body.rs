@@ -2,11 +2,15 @@
 //! so every receiver can tell which run, sender and send time a message has.
 
 use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::BenchError;
+use crate::state::random_hex;
 
 /// What a bench message body carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BenchBody<'a> {
-    /// The run's random id, so stale messages from earlier runs are told apart.
+    /// The run's id ([`new_run`]), so stale messages from earlier runs are told apart.
     pub run: &'a str,
     /// Index of the sending user in the state file.
     pub sender: u32,
@@ -47,14 +51,54 @@ pub fn parse(text: &str) -> Option<BenchBody<'_>> {
     })
 }
 
-/// The `client_id` of a bench message: unique per run, sender and sequence.
+/// The `client_id` of a bench message: unique per run, sender and sequence,
+/// and ordered by time like the browser's `UUIDv7` ids: the run id starts with
+/// the run's start time (see [`new_run`]) and every sender's sequence number
+/// advances at the same pace, so a batch of sends shares the right edge of the
+/// server's idempotency index as a browser's would. Deterministic, so a resend
+/// repeats it.
 pub fn client_id(run: &str, sender: u32, seq: u64) -> String {
-    format!("{run}-{sender}-{seq}")
+    format!("{run}-{seq:010}-{sender}")
+}
+
+/// A run id: the start time in Unix milliseconds (11 hex digits, so ids of
+/// later runs sort after earlier ones) and 4 random hex digits.
+pub fn new_run() -> Result<String, BenchError> {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    Ok(format!("{millis:011x}{}", random_hex(2)?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_ids_sort_by_run_then_sequence() {
+        let (earlier, later) = ("19a0000000a1b2", "19a0000000ff00");
+        let ids = [
+            client_id(earlier, 999, 9),
+            client_id(earlier, 1, 10),
+            client_id(earlier, 999, 10),
+            client_id(earlier, 2, 100),
+            client_id(later, 0, 0),
+        ];
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(sorted, ids);
+        assert_eq!(ids[1], "19a0000000a1b2-0000000010-1");
+    }
+
+    #[test]
+    fn a_run_id_starts_with_the_time() {
+        let before = new_run().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let after = new_run().unwrap();
+        assert_eq!((before.len(), after.len()), (15, 15));
+        assert!(before[..11] < after[..11], "{before} {after}");
+        assert!(after.chars().all(|c| c.is_ascii_hexdigit()));
+    }
 
     #[test]
     fn encode_then_parse_round_trips_with_and_without_padding() {

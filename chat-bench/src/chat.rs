@@ -18,10 +18,10 @@ use hdrhistogram::Histogram;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::BenchError;
 use crate::measure::{CpuMeter, latency_histogram};
-use crate::state::{State, random_hex};
+use crate::state::State;
 use crate::ws::{self, Target};
+use crate::{BenchError, body};
 use user::UserSpec;
 
 /// What `chat` is asked to do.
@@ -254,7 +254,7 @@ fn shared_clock(
     let stop_sending = measure_from + Duration::from_secs_f64(args.duration.max(0.1));
     let us = |t: Instant| u64::try_from(t.duration_since(origin).as_micros()).unwrap_or(u64::MAX);
     Ok(Arc::new(Shared {
-        run: random_hex(4)?,
+        run: body::new_run()?,
         pacing,
         body_size: args.body_size,
         n_users: u32::try_from(specs.len()).unwrap_or(u32::MAX),

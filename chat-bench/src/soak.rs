@@ -17,6 +17,7 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use crate::BenchError;
+use crate::body;
 use crate::ledger::{StreamLedger, Tally};
 use crate::measure::{open_fds, rss_kib};
 use crate::state::{State, random_hex};
@@ -98,7 +99,7 @@ pub async fn run(
     let per_user_period = Duration::from_secs_f64(specs.len() as f64 / args.rate);
     let origin = Instant::now();
     let shared = Arc::new(Shared {
-        run: random_hex(4)?,
+        run: body::new_run()?,
         addr,
         per_user_period,
         body_size: args.body_size,

@@ -75,13 +75,26 @@
     return node;
   }
 
+  // A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits, so
+  // ids sort by creation time and the server's idempotency index grows at its
+  // end instead of taking a random page per message. Strictly increasing within
+  // the page: a second id in the same millisecond takes the next one.
+  let lastIdMillis = 0;
   function newClientId() {
-    if (window.crypto && typeof window.crypto.randomUUID === 'function') {
-      return window.crypto.randomUUID();
-    }
+    const millis = Math.max(Date.now(), lastIdMillis + 1);
+    lastIdMillis = millis;
     const bytes = new Uint8Array(16);
     window.crypto.getRandomValues(bytes);
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    let rest = millis;
+    for (let i = 5; i >= 0; i -= 1) {
+      bytes[i] = rest % 256;
+      rest = Math.floor(rest / 256);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x70; // version 7
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20),
+      hex.slice(20)].join('-');
   }
 
   function isVisible() {

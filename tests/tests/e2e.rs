@@ -73,6 +73,7 @@ async fn alice_and_bob() {
     alice.quit().await;
     bob.quit().await;
     server.stop().await;
+    client_ids_follow_send_order(&server);
 }
 
 /// Scenarios 6 and 7 (and 8 at every step) on one phone-sized browser.
@@ -433,4 +434,39 @@ async fn scrolling_up_loads_all_history(phone: &Browser, ids: &[i64]) {
         assert_eq!(m.body, format!("Message {} of 150", i + 1), "message #{i}");
     }
     phone.assert_clean("after loading older messages").await;
+}
+
+/// The pages send `UUIDv7` client ids (time first, version 7, RFC 9562 variant), so each
+/// sender's ids sort in the order its messages were stored.
+fn client_ids_follow_send_order(server: &Server) {
+    let conn = rusqlite::Connection::open(server.db()).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT sender_id, client_id FROM messages ORDER BY id")
+        .unwrap();
+    let rows: Vec<(i64, Option<String>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(rows.len() >= 8, "{rows:?}");
+    let mut last_by_sender = std::collections::HashMap::new();
+    for (sender, id) in rows {
+        let id = id.unwrap_or_else(|| panic!("a browser message without a client id"));
+        let groups: Vec<usize> = id.split('-').map(str::len).collect();
+        let is_hex = id
+            .chars()
+            .all(|c| c == '-' || matches!(c, '0'..='9' | 'a'..='f'));
+        let variant = id.as_bytes()[19];
+        assert!(
+            groups == [8, 4, 4, 4, 12] && is_hex && id.as_bytes()[14] == b'7',
+            "not a UUIDv7: {id}"
+        );
+        assert!(
+            matches!(variant, b'8' | b'9' | b'a' | b'b'),
+            "variant of {id}"
+        );
+        if let Some(previous) = last_by_sender.insert(sender, id.clone()) {
+            assert!(previous < id, "sender {sender}: {previous} then {id}");
+        }
+    }
 }

@@ -10,11 +10,11 @@ use crate::StoreError;
 
 /// Schema steps, oldest first: the database is at version N once the first N ran.
 /// Append new steps; never edit a released one.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Page size of new database files. Appends spread over many busy threads
-/// dirty one leaf page per thread in each `thread_id`-first index, so a group
-/// commit writes about (busy threads × 2) pages to the WAL whatever their size:
+/// dirty one leaf page per thread in the `thread_id`-first index, so a group
+/// commit writes about one page per busy thread to the WAL whatever its size:
 /// 1 KiB pages write a quarter of the bytes 4 KiB pages do.
 const PAGE_SIZE: i64 = 1024;
 
@@ -202,4 +202,34 @@ CREATE TABLE signup_attempts (
 ) STRICT;
 CREATE INDEX signup_attempts_client_at ON signup_attempts (client, at);
 CREATE INDEX signup_attempts_at ON signup_attempts (at);
+";
+
+/// Version 3: the idempotency key's uniqueness index is keyed client id first.
+/// Version 1 declared `UNIQUE (thread_id, sender_id, client_id)`: keyed thread
+/// first, it put every append into a random leaf (one per busy thread), like
+/// `messages_thread_id`, so each message dirtied two such pages per group
+/// commit. Clients that make time-ordered ids (ours send `UUIDv7`) now append at
+/// the index's right edge, where a whole batch shares a few leaves; random ids
+/// still work, at version 1's cost. A table constraint cannot be dropped, so
+/// the table is rebuilt: same columns, rows, ids and AUTOINCREMENT counter
+/// (carried over even when it is past the largest id left). No table
+/// references `messages`, so the drop cascades nowhere.
+const V3: &str = "
+CREATE TABLE messages_v3 (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    thread_id INTEGER NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    sender_id INTEGER NOT NULL REFERENCES users (id),
+    body      TEXT    NOT NULL,
+    sent_at   INTEGER NOT NULL,
+    client_id TEXT
+) STRICT;
+INSERT INTO messages_v3 (id, thread_id, sender_id, body, sent_at, client_id)
+    SELECT id, thread_id, sender_id, body, sent_at, client_id FROM messages ORDER BY id;
+DELETE FROM sqlite_sequence WHERE name = 'messages_v3';
+INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'messages_v3', seq FROM sqlite_sequence WHERE name = 'messages';
+DROP TABLE messages;
+ALTER TABLE messages_v3 RENAME TO messages;
+CREATE INDEX messages_thread_id ON messages (thread_id, id, sender_id);
+CREATE UNIQUE INDEX messages_client_id ON messages (client_id, thread_id, sender_id);
 ";

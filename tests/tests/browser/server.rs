@@ -56,7 +56,8 @@ impl Server {
         self.spawn().await;
     }
 
-    fn db(&self) -> PathBuf {
+    /// The database file (kept across restarts).
+    pub fn db(&self) -> PathBuf {
         self.dir.path().join("chat.db")
     }
 

@@ -1,0 +1,154 @@
+//! The V3 migration: the idempotency index keyed client id first, on a
+//! rebuilt `messages` table that keeps every row, id and the id counter.
+
+use std::path::Path;
+
+use chat_core::{ClientMessageId, MessageBody, MessageId, ThreadId, Timestamp, UserId};
+use rusqlite::Connection;
+
+use super::query_plan;
+use crate::sqlite::{SqliteStore, schema};
+use crate::{NewMessage, Store};
+
+/// A version-2 file: two users, their thread, two messages (one with a
+/// client id), and an id counter at 40 (later messages were deleted).
+const V2_ROWS: &str = "
+INSERT INTO users (id, username, username_canonical, password_hash, created_at)
+VALUES (1, 'alice', 'alice', 'h', 5), (2, 'bob', 'bob', 'h', 6);
+INSERT INTO threads (id, kind, pair_low, pair_high, created_at, last_message_id)
+VALUES (1, 'direct', 1, 2, 7, 2);
+INSERT INTO thread_members (thread_id, user_id) VALUES (1, 1), (1, 2);
+INSERT INTO messages (id, thread_id, sender_id, body, sent_at, client_id)
+VALUES (1, 1, 1, 'first', 8, 'c-1'), (2, 1, 2, 'second', 9, NULL);
+UPDATE sqlite_sequence SET seq = 40 WHERE name = 'messages';
+";
+
+fn v2_file(path: &Path) {
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+    conn.execute_batch(schema::MIGRATIONS[1]).unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
+    conn.execute_batch(V2_ROWS).unwrap();
+}
+
+fn send(thread: i64, sender: i64, body: &str, client_id: Option<&str>) -> NewMessage {
+    NewMessage {
+        thread: ThreadId(thread),
+        sender: UserId(sender),
+        body: MessageBody::parse(body).unwrap(),
+        client_id: client_id.map(|c| ClientMessageId::parse(c).unwrap()),
+        sent_at: Timestamp::from_millis(100),
+    }
+}
+
+/// Names of `messages`' indexes and of the `sqlite_sequence` rows, sorted.
+fn catalog(path: &Path) -> (Vec<String>, Vec<(String, i64)>) {
+    let conn = Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_index_list('messages') ORDER BY name")
+        .unwrap();
+    let indexes = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name, seq FROM sqlite_sequence ORDER BY name")
+        .unwrap();
+    let sequences = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    (indexes, sequences)
+}
+
+#[test]
+fn a_v2_file_keeps_its_messages_ids_and_counter() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    v2_file(&path);
+    let (indexes, _) = catalog(&path);
+    assert_eq!(
+        indexes,
+        ["messages_thread_id", "sqlite_autoindex_messages_1"]
+    );
+
+    let store = SqliteStore::open(&path).unwrap();
+    let (indexes, sequences) = catalog(&path);
+    assert_eq!(indexes, ["messages_client_id", "messages_thread_id"]);
+    assert_eq!(sequences, [("messages".to_owned(), 40)]);
+
+    let page = store.history(ThreadId(1), None, 10).unwrap().messages;
+    let rows: Vec<_> = page
+        .iter()
+        .map(|m| {
+            (
+                m.id.get(),
+                m.sender.get(),
+                m.body.as_str(),
+                m.client_id.clone(),
+            )
+        })
+        .collect();
+    let c1 = ClientMessageId::parse("c-1").unwrap();
+    assert_eq!(rows, [(1, 1, "first", Some(c1)), (2, 2, "second", None)]);
+    assert_eq!(page[0].sent_at, Timestamp::from_millis(8));
+
+    // The old client id is still known: its retry finds message 1.
+    let retry = store
+        .append_message(send(1, 1, "again", Some("c-1")))
+        .unwrap();
+    assert_eq!((retry.message.id, retry.created), (MessageId(1), false));
+    assert_eq!(retry.message.body.as_str(), "first");
+    // The same client id from the other member is a different send.
+    let other = store
+        .append_message(send(1, 2, "bob's", Some("c-1")))
+        .unwrap();
+    assert!(other.created);
+    // Ids go on after the counter, not after the largest id left (a retry
+    // that found its message may still have used one up: ids have gaps).
+    assert!(other.message.id > MessageId(40), "{:?}", other.message.id);
+    let plain = store.append_message(send(1, 1, "no id", None)).unwrap();
+    let plain_again = store.append_message(send(1, 1, "no id", None)).unwrap();
+    assert!(other.message.id < plain.message.id);
+    assert!(plain.message.id < plain_again.message.id);
+    assert_eq!(store.thread(ThreadId(1)).unwrap().unwrap().members.len(), 2);
+}
+
+#[test]
+fn an_empty_v2_file_migrates_without_a_counter() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute_batch(&V2_ROWS[..V2_ROWS.find("INSERT INTO messages").unwrap()])
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(catalog(&path).1, []);
+    let first = store.append_message(send(1, 1, "hi", Some("c"))).unwrap();
+    assert_eq!(first.message.id, MessageId(1));
+    assert_eq!(catalog(&path).1, [("messages".to_owned(), 1)]);
+}
+
+#[test]
+fn a_retry_is_found_through_the_client_id_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let plan = query_plan(
+        &path,
+        "SELECT id FROM messages WHERE thread_id = ?1 AND sender_id = ?2 AND client_id = ?3",
+        (1, 2, "c"),
+    );
+    assert_eq!(
+        plan,
+        [
+            "SEARCH messages USING COVERING INDEX messages_client_id (client_id=? AND thread_id=? AND sender_id=?)"
+        ]
+    );
+}
