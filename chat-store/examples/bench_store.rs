@@ -141,10 +141,6 @@ fn bulk_load(path: &Path, thread: ThreadId, a: &User, b: &User) -> rusqlite::Res
             insert.execute((thread.get(), sender.get(), body, i))?;
         }
     }
-    tx.execute(
-        "UPDATE threads SET last_message_id = (SELECT max(id) FROM messages) WHERE id = ?1",
-        [thread.get()],
-    )?;
     tx.commit()
 }
 

@@ -8,6 +8,7 @@ use chat_core::{ChatMessage, MessageId, ThreadId, UserId};
 use rusqlite::{Connection, params};
 
 use super::rows;
+use super::threads::last_in_t;
 use crate::{HistoryPage, ResumeBatch};
 
 /// `?1` thread, `?2` exclusive upper id bound, `?3` row limit; newest first.
@@ -75,11 +76,13 @@ pub(super) fn latest_message_id(
     user: UserId,
     thread: Option<ThreadId>,
 ) -> rusqlite::Result<MessageId> {
-    conn.prepare_cached(
-        "SELECT coalesce(max(t.last_message_id), 0)
+    conn.prepare_cached(concat!(
+        "SELECT coalesce(max(",
+        last_in_t!(),
+        "), 0)
            FROM thread_members tm JOIN threads t ON t.id = tm.thread_id
           WHERE tm.user_id = ?1 AND (?2 IS NULL OR tm.thread_id = ?2)",
-    )?
+    ))?
     .query_row(params![user.get(), thread.map(ThreadId::get)], |row| {
         Ok(MessageId(row.get(0)?))
     })

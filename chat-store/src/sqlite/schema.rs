@@ -204,7 +204,10 @@ CREATE INDEX signup_attempts_client_at ON signup_attempts (client, at);
 CREATE INDEX signup_attempts_at ON signup_attempts (at);
 ";
 
-/// Version 3: the idempotency key's uniqueness index is keyed client id first.
+/// Version 3: an append writes one random page (its thread's leaf of
+/// `messages_thread_id`) instead of three.
+///
+/// The idempotency key's uniqueness index is keyed client id first.
 /// Version 1 declared `UNIQUE (thread_id, sender_id, client_id)`: keyed thread
 /// first, it put every append into a random leaf (one per busy thread), like
 /// `messages_thread_id`, so each message dirtied two such pages per group
@@ -214,6 +217,10 @@ CREATE INDEX signup_attempts_at ON signup_attempts (at);
 /// the table is rebuilt: same columns, rows, ids and AUTOINCREMENT counter
 /// (carried over even when it is past the largest id left). No table
 /// references `messages`, so the drop cascades nowhere.
+///
+/// `threads.last_message_id` is gone: every group commit updated the row of
+/// each thread it touched, which spread over most pages of `threads`; the
+/// newest id is now read from `messages_thread_id` (see `threads::last_in_t`).
 const V3: &str = "
 CREATE TABLE messages_v3 (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -232,4 +239,5 @@ DROP TABLE messages;
 ALTER TABLE messages_v3 RENAME TO messages;
 CREATE INDEX messages_thread_id ON messages (thread_id, id, sender_id);
 CREATE UNIQUE INDEX messages_client_id ON messages (client_id, thread_id, sender_id);
+ALTER TABLE threads DROP COLUMN last_message_id;
 ";

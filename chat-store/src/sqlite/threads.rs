@@ -18,6 +18,16 @@ macro_rules! unread_in_t {
     };
 }
 
+/// The newest message id of thread `t` (NULL when it has none): one seek at
+/// the end of the thread's range of `messages_thread_id`. Computed, not
+/// stored, so appends write no `threads` row.
+macro_rules! last_in_t {
+    () => {
+        "(SELECT max(m.id) FROM messages m WHERE m.thread_id = t.id)"
+    };
+}
+pub(super) use last_in_t;
+
 /// The id of the direct thread of `pair`, if it exists.
 pub(super) fn direct_thread_id(
     conn: &Connection,
@@ -77,14 +87,16 @@ pub(super) fn thread(conn: &Connection, id: ThreadId) -> rusqlite::Result<Option
 pub(super) fn threads_of(conn: &Connection, user: UserId) -> rusqlite::Result<Vec<ThreadSummary>> {
     let rows: Vec<(ThreadId, Option<i64>, i64)> = conn
         .prepare_cached(concat!(
-            "SELECT t.id, t.last_message_id, ",
+            "SELECT t.id, ",
+            last_in_t!(),
+            " AS last_id, ",
             unread_in_t!(),
             "
                FROM thread_members tm
                JOIN threads t ON t.id = tm.thread_id
                LEFT JOIN read_cursors rc ON rc.user_id = ?1 AND rc.thread_id = t.id
               WHERE tm.user_id = ?1
-              ORDER BY t.last_message_id IS NULL, t.last_message_id DESC,
+              ORDER BY last_id IS NULL, last_id DESC,
                        t.created_at DESC, t.id DESC"
         ))?
         .query_map([user.get()], |row| {
@@ -114,7 +126,11 @@ pub(super) fn mark_read(
     up_to: MessageId,
 ) -> rusqlite::Result<Option<MessageId>> {
     let newest: Option<Option<i64>> = conn
-        .prepare_cached("SELECT last_message_id FROM threads WHERE id = ?1")?
+        .prepare_cached(concat!(
+            "SELECT ",
+            last_in_t!(),
+            " FROM threads t WHERE t.id = ?1"
+        ))?
         .query_row([thread.get()], |row| row.get(0))
         .optional()?;
     let Some(newest) = newest else {
@@ -153,7 +169,9 @@ pub(super) fn read_cursors(
 pub(super) fn contacts(conn: &Connection, user: UserId) -> rusqlite::Result<Vec<Contact>> {
     let rows = conn
         .prepare_cached(concat!(
-            "SELECT u.id, u.username, u.created_at, t.id, t.last_message_id, ",
+            "SELECT u.id, u.username, u.created_at, t.id, ",
+            last_in_t!(),
+            " AS last_id, ",
             unread_in_t!(),
             "
                FROM users u
@@ -161,7 +179,7 @@ pub(super) fn contacts(conn: &Connection, user: UserId) -> rusqlite::Result<Vec<
                     AND t.pair_low = min(u.id, ?1) AND t.pair_high = max(u.id, ?1)
                LEFT JOIN read_cursors rc ON rc.user_id = ?1 AND rc.thread_id = t.id
               WHERE u.id <> ?1
-              ORDER BY t.last_message_id IS NULL, t.last_message_id DESC,
+              ORDER BY last_id IS NULL, last_id DESC,
                        u.username_canonical"
         ))?
         .query_map([user.get()], |row| {
@@ -185,7 +203,9 @@ pub(super) fn sidebar_contacts(
 ) -> rusqlite::Result<(Vec<Contact>, usize)> {
     let peers = conn
         .prepare_cached(concat!(
-            "SELECT u.id, u.username, u.created_at, t.id, t.last_message_id, ",
+            "SELECT u.id, u.username, u.created_at, t.id, ",
+            last_in_t!(),
+            ", ",
             unread_in_t!(),
             "
                FROM thread_members tm

@@ -156,8 +156,7 @@ pub(super) fn arm_busy_budget(budget: Duration) {
 /// thread, say) is undone alone by `SQLite`'s statement-level atomicity: no
 /// savepoint per item. The errors after which `SQLite` may roll the whole
 /// transaction back (I/O, disk full, out of memory) fail the whole batch:
-/// later statements would otherwise run, and commit, outside it. The touched
-/// threads' `last_message_id` moves once per thread, after the inserts.
+/// later statements would otherwise run, and commit, outside it.
 pub(super) fn write_batch(
     conn: &mut Connection,
     messages: &[NewMessage],
@@ -175,35 +174,10 @@ pub(super) fn write_batch(
             Err(error) => outcomes.push(Err(store_error(error))),
         }
     }
-    if let Err(error) = move_last_message_ids(&tx, &outcomes) {
-        return all_failed(error, messages.len());
-    }
     match tx.commit() {
         Ok(()) => outcomes,
         Err(error) => all_failed(error, messages.len()),
     }
-}
-
-/// Sets each touched thread's `last_message_id` to its newest created message.
-fn move_last_message_ids(
-    conn: &Connection,
-    outcomes: &[Result<Appended, StoreError>],
-) -> rusqlite::Result<()> {
-    let mut newest: Vec<(i64, i64)> = outcomes
-        .iter()
-        .filter_map(|o| o.as_ref().ok())
-        .filter(|a| a.created)
-        .map(|a| (a.message.thread.get(), a.message.id.get()))
-        .collect();
-    // Ids ascend in batch order: keep each thread's last one.
-    newest.sort_by_key(|(thread, id)| (*thread, std::cmp::Reverse(*id)));
-    newest.dedup_by_key(|(thread, _)| *thread);
-    let mut update =
-        conn.prepare_cached("UPDATE threads SET last_message_id = ?2 WHERE id = ?1")?;
-    for (thread, id) in newest {
-        update.execute(params![thread, id])?;
-    }
-    Ok(())
 }
 
 fn run(mut conn: Connection, receiver: &Receiver<Request>, max_batch: usize, signals: &WalSignals) {

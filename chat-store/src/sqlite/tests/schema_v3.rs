@@ -1,5 +1,6 @@
-//! The V3 migration: the idempotency index keyed client id first, on a
-//! rebuilt `messages` table that keeps every row, id and the id counter.
+//! Schema version 3: the idempotency index keyed client id first, on a
+//! rebuilt `messages` table that keeps every row, id and the id counter, and
+//! no stored `threads.last_message_id`.
 
 use std::path::Path;
 
@@ -114,6 +115,23 @@ fn a_v2_file_keeps_its_messages_ids_and_counter() {
     assert!(other.message.id < plain.message.id);
     assert!(plain.message.id < plain_again.message.id);
     assert_eq!(store.thread(ThreadId(1)).unwrap().unwrap().members.len(), 2);
+
+    let conn = Connection::open(&path).unwrap();
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('threads') ORDER BY cid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        columns,
+        ["id", "kind", "pair_low", "pair_high", "created_at"]
+    );
+    // The newest message is read from the messages themselves.
+    let summary = &store.threads_of(UserId(2)).unwrap()[0];
+    let newest = summary.last_message.as_ref().map(|m| m.id);
+    assert_eq!(newest, Some(plain_again.message.id));
 }
 
 #[test]
@@ -150,5 +168,22 @@ fn a_retry_is_found_through_the_client_id_index() {
         [
             "SEARCH messages USING COVERING INDEX messages_client_id (client_id=? AND thread_id=? AND sender_id=?)"
         ]
+    );
+}
+
+#[test]
+fn the_newest_message_of_a_thread_is_one_index_seek() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let sql = concat!(
+        "SELECT ",
+        crate::sqlite::threads::last_in_t!(),
+        " FROM threads t WHERE t.id = ?1"
+    );
+    let plan = query_plan(&path, sql, [1]);
+    assert!(
+        plan.contains(&"SEARCH m USING COVERING INDEX messages_thread_id (thread_id=?)".to_owned()),
+        "{plan:?}"
     );
 }
