@@ -142,12 +142,11 @@ async fn drive<H: SessionHandler>(
             socket,
             queue,
             sequencer: Sequencer::new(config.queue_frames),
-            shutdown,
             missed_pongs: &missed_pongs,
             ping_interval: config.ping_interval,
             frames: Vec::new(),
         };
-        let end = writer.run(&mut sink, &reader_done).await;
+        let end = writer.run(&mut sink, &reader_done, shutdown).await;
         writer_done.trigger();
         end
     };
@@ -169,10 +168,13 @@ async fn read_loop<H: SessionHandler>(
     missed_pongs: &AtomicU32,
     writer_done: &Stop,
 ) -> End {
+    // Created once: a `Notified` registered anew for every frame costs more
+    // than the frame's decoding.
+    let mut writer_stopped = std::pin::pin!(writer_done.wait());
     loop {
         let message = tokio::select! {
             biased;
-            () = writer_done.wait() => return End::Stopped,
+            () = &mut writer_stopped => return End::Stopped,
             message = source.next() => message,
         };
         let Some(message) = message else {
@@ -205,7 +207,6 @@ struct Writer<'a> {
     socket: &'a Socket,
     queue: mpsc::Receiver<Outbound>,
     sequencer: Sequencer,
-    shutdown: watch::Receiver<bool>,
     missed_pongs: &'a AtomicU32,
     ping_interval: Duration,
     /// Frames of the current batch (empty between batches).
@@ -213,17 +214,28 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    async fn run(mut self, sink: &mut WsSink, reader_done: &Stop) -> End {
+    async fn run(
+        mut self,
+        sink: &mut WsSink,
+        reader_done: &Stop,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> End {
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.ping_interval, self.ping_interval);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // The three ways the session is told to end, each created (and its
+        // waker registered) once rather than on every batch.
+        let socket = self.socket;
+        let mut close_requested = std::pin::pin!(socket.close_requested());
+        let mut going_away = std::pin::pin!(shutdown::signalled(&mut shutdown));
+        let mut reader_stopped = std::pin::pin!(reader_done.wait());
         loop {
             let mut send_ping = false;
             tokio::select! {
                 biased;
-                request = self.socket.close_requested() => return End::Close(request),
-                () = shutdown::signalled(&mut self.shutdown) => return End::going_away(),
-                () = reader_done.wait() => return End::Stopped,
+                request = &mut close_requested => return End::Close(request),
+                () = &mut going_away => return End::going_away(),
+                () = &mut reader_stopped => return End::Stopped,
                 _ = ping.tick() => {
                     if self.missed_pongs.fetch_add(1, Ordering::AcqRel) >= MAX_MISSED_PONGS {
                         return End::close(CLOSE_GOING_AWAY, "ping timeout");
@@ -240,18 +252,20 @@ impl Writer<'_> {
                 }
             }
             let write = write_batch(sink, &mut self.frames, send_ping);
+            // The write comes before its timeout: a write that completes at
+            // once (the usual case) never registers the timer.
             tokio::select! {
                 biased;
-                request = self.socket.close_requested() => return End::Close(request),
-                () = shutdown::signalled(&mut self.shutdown) => return End::going_away(),
-                () = reader_done.wait() => return End::Stopped,
-                () = tokio::time::sleep(self.ping_interval * 2) => {
-                    return End::Broken(TransportError::WebSocket("write timed out".into()));
-                }
+                request = &mut close_requested => return End::Close(request),
+                () = &mut going_away => return End::going_away(),
+                () = &mut reader_stopped => return End::Stopped,
                 result = write => {
                     if let Err(error) = result {
                         return End::Broken(TransportError::WebSocket(error.into()));
                     }
+                }
+                () = tokio::time::sleep(self.ping_interval * 2) => {
+                    return End::Broken(TransportError::WebSocket("write timed out".into()));
                 }
             }
             if self.frames.capacity() > IDLE_FRAMES_CAPACITY {
