@@ -46,7 +46,7 @@ use crate::{
 };
 use checkpointer::{Checkpointer, WalSignals};
 use rows::{backend, store_error};
-use writer::Writer;
+use writer::{Batching, Writer};
 
 /// Tuning for [`SqliteStore::open_with`]. `SqliteConfig::default()` suits a
 /// small server.
@@ -62,6 +62,18 @@ pub struct SqliteConfig {
     pub queue_capacity: usize,
     /// Most appends committed in one transaction (default 1024).
     pub max_batch: usize,
+    /// Group commit under load: after committing a batch of at least
+    /// `linger_min_batch` appends (so the queue was backing up), the writer
+    /// waits `linger` before it takes the next batch, which then carries more
+    /// appends (defaults 2 ms and 32; `Duration::ZERO` turns it off). Every
+    /// commit writes each page its appends touched (about one per busy
+    /// thread) and fsyncs once, so bigger batches cost fewer pages and fsyncs
+    /// per message; the sockets use the pause to read the next sends. Light
+    /// load never lingers (its batches stay small), so its latency is
+    /// unchanged. Closed loop in BENCHMARKS.md: ~42,000 → ~47,000 msg/s.
+    pub linger: Duration,
+    /// See [`SqliteConfig::linger`].
+    pub linger_min_batch: usize,
     /// How often a background thread copies the WAL into the database file
     /// (`PRAGMA wal_checkpoint(PASSIVE)`) while commits come in (default
     /// 2 ms; commits never checkpoint themselves). Each round copies the pages
@@ -126,6 +138,8 @@ impl Default for SqliteConfig {
             busy_timeout: Duration::from_secs(5),
             queue_capacity: 4096,
             max_batch: 1024,
+            linger: Duration::from_millis(2),
+            linger_min_batch: 32,
             checkpoint_interval: Duration::from_millis(2),
             wal_restart_interval: Duration::from_secs(1),
         }
@@ -172,7 +186,11 @@ impl SqliteStore {
         let writer = Writer::spawn(
             conn,
             config.queue_capacity,
-            config.max_batch,
+            Batching {
+                max_batch: config.max_batch,
+                linger: config.linger,
+                linger_min_batch: config.linger_min_batch,
+            },
             config.busy_timeout,
             signals,
         )

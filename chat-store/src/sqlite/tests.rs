@@ -16,6 +16,7 @@ use super::{SqliteConfig, SqliteStore, messages, schema, writer};
 use crate::{NewMessage, Session, Store, StoreError, TokenHash, User};
 
 mod auth;
+mod batching;
 mod schema_v3;
 
 mod conformance {

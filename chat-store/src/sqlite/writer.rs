@@ -5,6 +5,9 @@
 //! alone), commits once with `synchronous=FULL`, and only then runs the
 //! callbacks, in queue order. Ids are handed out in queue order inside the
 //! transaction, so created messages reach their callbacks in ascending id order.
+//! After a large batch (the queue was backing up) it pauses briefly before
+//! taking the next one, so that commit carries more appends (see
+//! `SqliteConfig::linger`).
 //!
 //! When the write lock is held elsewhere, the writer (like every connection of
 //! the store) retries every [`BUSY_POLL`] (see [`busy_retry`]) rather than
@@ -31,6 +34,26 @@ pub(super) const BUSY_POLL: Duration = Duration::from_micros(100);
 thread_local! {
     /// The writer's `busy_timeout`, and when the current wait for the lock began.
     static BUSY: Cell<(Duration, Instant)> = Cell::new((Duration::ZERO, Instant::now()));
+}
+
+/// How the writer groups appends into commits.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Batching {
+    /// Most appends in one transaction.
+    pub(super) max_batch: usize,
+    /// The pause after a batch of at least `linger_min_batch` appends
+    /// (`Duration::ZERO`: none); see `SqliteConfig::linger`.
+    pub(super) linger: Duration,
+    pub(super) linger_min_batch: usize,
+}
+
+impl Batching {
+    /// How long to wait before taking the next batch, after committing
+    /// `committed` appends: only a batch that shows the queue backing up
+    /// lingers, so light load commits each append at once.
+    pub(super) fn linger_after(&self, committed: usize) -> Option<Duration> {
+        (committed >= self.linger_min_batch && !self.linger.is_zero()).then_some(self.linger)
+    }
 }
 
 /// Handle to the writer thread. Dropping it lets the writer finish what is
@@ -63,7 +86,7 @@ impl Writer {
     pub(super) fn spawn(
         conn: Connection,
         queue_capacity: usize,
-        max_batch: usize,
+        batching: Batching,
         busy_timeout: Duration,
         signals: Arc<WalSignals>,
     ) -> std::io::Result<Self> {
@@ -74,7 +97,7 @@ impl Writer {
                 arm_busy_budget(busy_timeout);
                 // Cannot fail on an idle connection; if it did, `busy_timeout` still applies.
                 let _ = conn.busy_handler(Some(busy_retry));
-                run(conn, &receiver, max_batch.max(1), &signals);
+                run(conn, &receiver, batching, &signals);
             })?;
         Ok(Self {
             sender: Some(sender),
@@ -180,7 +203,13 @@ pub(super) fn write_batch(
     }
 }
 
-fn run(mut conn: Connection, receiver: &Receiver<Request>, max_batch: usize, signals: &WalSignals) {
+fn run(
+    mut conn: Connection,
+    receiver: &Receiver<Request>,
+    batching: Batching,
+    signals: &WalSignals,
+) {
+    let max_batch = batching.max_batch.max(1);
     let mut batch = Vec::with_capacity(max_batch);
     while let Ok(first) = receiver.recv() {
         if signals.restart_due.swap(false, Ordering::Acquire) && !finish_checkpoint(&conn) {
@@ -197,12 +226,16 @@ fn run(mut conn: Connection, receiver: &Receiver<Request>, max_batch: usize, sig
         }
         let (messages, callbacks): (Vec<NewMessage>, Vec<AppendCallback>) =
             batch.drain(..).map(|r| (r.message, r.done)).unzip();
+        let committed = messages.len();
         let outcomes = write_batch(&mut conn, &messages);
-        signals.committed(messages.len());
+        signals.committed(committed);
         for (done, outcome) in callbacks.into_iter().zip(outcomes) {
             // A panicking callback must not take the writer (and every later
             // append) down with it; the panic hook has already reported it.
             let _ = catch_unwind(AssertUnwindSafe(move || done(outcome)));
+        }
+        if let Some(pause) = batching.linger_after(committed) {
+            thread::sleep(pause);
         }
     }
 }
