@@ -35,6 +35,20 @@ impl BenchBody<'_> {
         }
         s
     }
+
+    /// The message's `client_id`: `RUN-TIME-SENDER-SEQ`, unique per run,
+    /// sender and sequence, and ordered by send time like the browser's
+    /// `UUIDv7` ids: the run id starts with the run's start time (see
+    /// [`new_run`]) and `TIME` is the send time in µs since the run's clock
+    /// origin (10 hex digits), so the sends of one group commit share the
+    /// right edge of the server's idempotency index as a browser's would.
+    /// Computed from the body alone, so a resend or a receiver gets the same.
+    pub fn client_id(&self) -> String {
+        format!(
+            "{}-{:010x}-{}-{}",
+            self.run, self.sent_us, self.sender, self.seq
+        )
+    }
 }
 
 /// Reads a bench body; `None` for any other text.
@@ -51,16 +65,6 @@ pub fn parse(text: &str) -> Option<BenchBody<'_>> {
     })
 }
 
-/// The `client_id` of a bench message: unique per run, sender and sequence,
-/// and ordered by time like the browser's `UUIDv7` ids: the run id starts with
-/// the run's start time (see [`new_run`]) and every sender's sequence number
-/// advances at the same pace, so a batch of sends shares the right edge of the
-/// server's idempotency index as a browser's would. Deterministic, so a resend
-/// repeats it.
-pub fn client_id(run: &str, sender: u32, seq: u64) -> String {
-    format!("{run}-{seq:010}-{sender}")
-}
-
 /// A run id: the start time in Unix milliseconds (11 hex digits, so ids of
 /// later runs sort after earlier ones) and 4 random hex digits.
 pub fn new_run() -> Result<String, BenchError> {
@@ -75,19 +79,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn client_ids_sort_by_run_then_sequence() {
+    fn client_ids_sort_by_run_then_send_time() {
         let (earlier, later) = ("19a0000000a1b2", "19a0000000ff00");
+        let body = |run, sender, seq, sent_us| BenchBody {
+            run,
+            sender,
+            seq,
+            sent_us,
+        };
         let ids = [
-            client_id(earlier, 999, 9),
-            client_id(earlier, 1, 10),
-            client_id(earlier, 999, 10),
-            client_id(earlier, 2, 100),
-            client_id(later, 0, 0),
+            body(earlier, 999, 900, 15).client_id(),
+            body(earlier, 1, 3, 16).client_id(),
+            body(earlier, 2, 100, 0x1_0000).client_id(),
+            body(later, 0, 0, 0).client_id(),
         ];
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(sorted, ids);
-        assert_eq!(ids[1], "19a0000000a1b2-0000000010-1");
+        assert_eq!(ids[1], "19a0000000a1b2-0000000010-1-3");
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub async fn post_message(
     if allowed.is_err() {
         return Err(PostError::RateLimited);
     }
-    let sender_name = state.username(sender).await?.to_string();
+    let sender_name = state.username(sender).await?;
     let new = NewMessage {
         thread: thread_id,
         sender,
@@ -86,7 +86,7 @@ pub async fn post_message(
                 layer.publish(Event::Committed { up_to: m.id });
             } else {
                 layer.publish(Event::Message {
-                    message: views::wire_message(m, &sender_name),
+                    message: views::wire_message(m, sender_name.as_str()),
                     client_id: m.client_id.as_ref().map(ToString::to_string),
                     sender,
                     recipients,

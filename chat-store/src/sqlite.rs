@@ -70,9 +70,11 @@ pub struct SqliteConfig {
     /// thread) and fsyncs once, so bigger batches cost fewer pages and fsyncs
     /// per message; the sockets use the pause to read the next sends. Light
     /// load never lingers (its batches stay small), so its latency is
-    /// unchanged. Closed loop in BENCHMARKS.md: ~42,000 → ~47,000 msg/s.
+    /// unchanged; a burst of `linger_min_batch` sends at once does pause once.
+    /// BENCHMARKS.md ("Third round") has the measurements.
     pub linger: Duration,
-    /// See [`SqliteConfig::linger`].
+    /// See [`SqliteConfig::linger`]. `0` or `1` lingers after every batch;
+    /// above `max_batch`, never.
     pub linger_min_batch: usize,
     /// How often a background thread copies the WAL into the database file
     /// (`PRAGMA wal_checkpoint(PASSIVE)`) while commits come in (default

@@ -163,19 +163,7 @@ impl Hub {
         sender: UserId,
         recipients: &[UserId],
     ) {
-        let plain = ServerFrame::Message(WireMessage {
-            client_id: None,
-            ..message.clone()
-        })
-        .encode_text();
-        let for_sender = match client_id {
-            Some(client_id) => ServerFrame::Message(WireMessage {
-                client_id: Some(client_id.to_owned()),
-                ..message.clone()
-            })
-            .encode_text(),
-            None => plain.clone(),
-        };
+        let (plain, for_sender) = message.encode_frames(client_id);
         let users = std::iter::once(sender).chain(recipients.iter().copied());
         let sockets = self.sockets.read().unwrap_or_else(PoisonError::into_inner);
         for_each_unique(users, |user| {

@@ -152,6 +152,52 @@ impl ServerFrame {
     }
 }
 
+impl WireMessage {
+    /// The `message` frame of this message for its recipients (without a
+    /// `client_id`), and the sender's copy (with `client_id`, when given), as
+    /// [`ServerFrame::Message`] encodes them. One JSON encode from borrowed
+    /// fields: the sender's copy is the other with the field appended.
+    pub(crate) fn encode_frames(&self, client_id: Option<&str>) -> (Utf8Bytes, Utf8Bytes) {
+        let frame = MessageFrame {
+            id: self.id,
+            thread: self.thread,
+            sender: &self.sender,
+            body: &self.body,
+            sent_at: &self.sent_at,
+        };
+        let (Ok(plain), Ok(client_id)) = (
+            serde_json::to_string(&frame),
+            client_id.map(serde_json::to_string).transpose(),
+        ) else {
+            // Unreachable: strings and integers always encode.
+            tracing::error!("failed to encode a message frame");
+            return (Utf8Bytes::from_static("{}"), Utf8Bytes::from_static("{}"));
+        };
+        let Some(client_id) = client_id else {
+            let plain = Utf8Bytes::from(plain);
+            return (plain.clone(), plain);
+        };
+        // `plain` is a JSON object: insert the last field before its `}`.
+        let mut own = String::with_capacity(plain.len() + client_id.len() + 13);
+        own.push_str(&plain[..plain.len() - 1]);
+        own.push_str(",\"client_id\":");
+        own.push_str(&client_id);
+        own.push('}');
+        (Utf8Bytes::from(plain), Utf8Bytes::from(own))
+    }
+}
+
+/// [`ServerFrame::Message`] without a `client_id`, over borrowed fields.
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "message")]
+struct MessageFrame<'a> {
+    id: MessageId,
+    thread: ThreadId,
+    sender: &'a str,
+    body: &'a str,
+    sent_at: &'a str,
+}
+
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
 fn is_false(value: &bool) -> bool {
     !*value

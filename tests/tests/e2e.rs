@@ -437,7 +437,9 @@ async fn scrolling_up_loads_all_history(phone: &Browser, ids: &[i64]) {
 }
 
 /// The pages send `UUIDv7` client ids (time first, version 7, RFC 9562 variant), so each
-/// sender's ids sort in the order its messages were stored.
+/// sender's ids sort in the order its messages were stored. (True of this scenario: one tab
+/// sends at a time and nothing is resent out of order; a retried older send, two tabs
+/// sending at once or a clock stepping back could store ids out of time order.)
 fn client_ids_follow_send_order(server: &Server) {
     let conn = rusqlite::Connection::open(server.db()).unwrap();
     let mut stmt = conn

@@ -126,15 +126,14 @@ impl User {
                 .unwrap_or_else(PoisonError::into_inner);
             measure::record(&mut h, stamp.saturating_duration_since(scheduled));
         }
-        let seq = self.next_seq;
-        let text = BenchBody {
+        let bench = BenchBody {
             run: &shared.run,
             sender: self.spec.idx,
-            seq,
+            seq: self.next_seq,
             sent_us: shared.micros_at(stamp),
-        }
-        .encode(shared.body_size);
-        let client_id = body::client_id(&shared.run, self.spec.idx, seq);
+        };
+        let text = bench.encode(shared.body_size);
+        let client_id = bench.client_id();
         let Ok(frame) = send_frame(self.spec.thread, &text, &client_id) else {
             return;
         };
@@ -188,7 +187,7 @@ impl User {
         let measured = shared.in_window(body.sent_us);
         let received_in_window = shared.in_window(now_us);
         if body.sender == self.spec.idx {
-            let expected_id = body::client_id(&shared.run, body.sender, body.seq);
+            let expected_id = body.client_id();
             if frame.client_id.as_deref() != Some(expected_id.as_str()) {
                 self.out.bad_client_id += 1;
             }

@@ -58,8 +58,8 @@ struct Order {
 struct Session {
     user: SoakUser,
     out: UserOutcome,
-    /// Sent, not acknowledged: seq → the body as first sent.
-    pending: BTreeMap<u64, String>,
+    /// Sent, not acknowledged: seq → the body and client id as first sent.
+    pending: BTreeMap<u64, (String, String)>,
     /// Resent on the current connection (their answers may come out of id order).
     resent: BTreeSet<u64>,
     next_seq: u64,
@@ -180,9 +180,8 @@ impl Session {
             .map_err(drop)?;
         self.resuming = true;
         self.resent = self.pending.keys().copied().collect();
-        for (seq, text) in &self.pending {
-            let client_id = body::client_id(&self.user.shared.run, self.user.spec.idx, *seq);
-            let frame = send_frame(self.user.spec.thread, text, &client_id).map_err(drop)?;
+        for (text, client_id) in self.pending.values() {
+            let frame = send_frame(self.user.spec.thread, text, client_id).map_err(drop)?;
             ws.feed(frame).await.map_err(drop)?;
         }
         ws.flush().await.map_err(drop)
@@ -191,17 +190,18 @@ impl Session {
     async fn send_new(&mut self, ws: &mut Ws) -> Result<(), ()> {
         let shared = &self.user.shared;
         let seq = self.next_seq;
-        let text = BenchBody {
+        let bench = BenchBody {
             run: &shared.run,
             sender: self.user.spec.idx,
             seq,
             sent_us: u64::try_from(shared.origin.elapsed().as_micros()).unwrap_or(u64::MAX),
-        }
-        .encode(shared.body_size);
-        let client_id = body::client_id(&shared.run, self.user.spec.idx, seq);
+        };
+        let text = bench.encode(shared.body_size);
+        let client_id = bench.client_id();
         let frame = send_frame(self.user.spec.thread, &text, &client_id).map_err(drop)?;
-        // Pending from now on: if the write fails, the reconnect resends it.
-        self.pending.insert(seq, text);
+        // Pending from now on: if the write fails, the reconnect resends it
+        // (same text, same client id).
+        self.pending.insert(seq, (text, client_id));
         self.next_seq += 1;
         self.out.sent += 1;
         shared.sent.fetch_add(1, Ordering::Relaxed);

@@ -256,6 +256,12 @@ fn finish_checkpoint(conn: &Connection) -> bool {
     .is_ok_and(|busy| busy == 0)
 }
 
+/// The stored message with a (thread, sender, client id), through
+/// `messages_client_id`.
+pub(super) const EARLIER_SQL: &str = "
+    SELECT id, thread_id, sender_id, body, sent_at, client_id FROM messages
+     WHERE thread_id = ?1 AND sender_id = ?2 AND client_id = ?3";
+
 /// Inserts one message (one statement), or finds the earlier one with the
 /// same (thread, sender, client id).
 fn insert_message(conn: &Connection, message: &NewMessage) -> rusqlite::Result<Appended> {
@@ -278,10 +284,7 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> rusqlite::Result<A
         ])?;
     if inserted == 0 {
         let earlier = conn
-            .prepare_cached(
-                "SELECT id, thread_id, sender_id, body, sent_at, client_id FROM messages
-                 WHERE thread_id = ?1 AND sender_id = ?2 AND client_id = ?3",
-            )?
+            .prepare_cached(EARLIER_SQL)?
             .query_row(
                 params![message.thread.get(), message.sender.get(), client_id],
                 rows::message,

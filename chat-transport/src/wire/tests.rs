@@ -224,3 +224,29 @@ fn error_messages_are_bounded() {
             .starts_with("invalid frame: unknown variant")
     );
 }
+
+#[test]
+fn message_frames_for_recipients_and_sender_match_the_frame_encoding() {
+    let mut odd = message(None);
+    odd.sender = "zoë".to_owned();
+    odd.body = "line\nbreak \\ \"quoted\" \u{1F600}".to_owned();
+    for m in [message(None), odd] {
+        for client_id in [None, Some("c-1"), Some("q\"u\\o}te")] {
+            let (plain, own) = m.encode_frames(client_id);
+            let expected_plain = ServerFrame::Message(WireMessage {
+                client_id: None,
+                ..m.clone()
+            })
+            .encode_text();
+            let expected_own = ServerFrame::Message(WireMessage {
+                client_id: client_id.map(str::to_owned),
+                ..m.clone()
+            })
+            .encode_text();
+            assert_eq!(
+                (plain.as_str(), own.as_str()),
+                (expected_plain.as_str(), expected_own.as_str())
+            );
+        }
+    }
+}
