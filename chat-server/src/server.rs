@@ -60,7 +60,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let path = config.db.clone();
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+    let store = tokio::task::spawn_blocking(move || open_store(&path))
         .await
         .map_err(|e| ServerError::Store {
             path: config.db.display().to_string(),
@@ -184,4 +184,27 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutdown requested");
+}
+
+/// Opens the store, saying so in the log when the file's schema is migrated
+/// first (a rebuild of a large table can take minutes before the server
+/// answers).
+fn open_store(path: &std::path::Path) -> Result<SqliteStore, StoreError> {
+    let found = SqliteStore::file_schema_version(path)?;
+    let known = SqliteStore::SCHEMA_VERSION;
+    if found == 0 || found >= known {
+        return SqliteStore::open(path);
+    }
+    tracing::info!(
+        from = found,
+        to = known,
+        "migrating the database schema; on a large file this takes a while"
+    );
+    let started = std::time::Instant::now();
+    let store = SqliteStore::open(path)?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis(),
+        "database migrated"
+    );
+    Ok(store)
 }

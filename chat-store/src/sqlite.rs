@@ -152,6 +152,18 @@ impl SqliteStore {
     /// The schema version this build writes and understands.
     pub const SCHEMA_VERSION: i64 = schema::SCHEMA_VERSION;
 
+    /// The schema version of the file at `path` without migrating it: 0 when
+    /// the file is missing or empty. A server can tell from it that opening
+    /// will migrate (and may take a while on a large file).
+    pub fn file_schema_version(path: &Path) -> Result<i64, StoreError> {
+        if !path.try_exists().map_err(backend)? {
+            return Ok(0);
+        }
+        let conn = Connection::open(path).map_err(store_error)?;
+        conn.pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(store_error)
+    }
+
     /// Opens (creating if missing) the database at `path` with default settings.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         Self::open_with(path, &SqliteConfig::default())

@@ -135,6 +135,20 @@ fn a_v2_file_keeps_its_messages_ids_and_counter() {
 }
 
 #[test]
+fn the_file_schema_version_is_read_without_migrating() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.db");
+    assert_eq!(SqliteStore::file_schema_version(&path).unwrap(), 0);
+    assert!(!path.exists(), "reading the version created the file");
+    v2_file(&path);
+    assert_eq!(SqliteStore::file_schema_version(&path).unwrap(), 2);
+    assert_eq!(SqliteStore::file_schema_version(&path).unwrap(), 2);
+    drop(SqliteStore::open(&path).unwrap());
+    let now = SqliteStore::file_schema_version(&path).unwrap();
+    assert_eq!(now, SqliteStore::SCHEMA_VERSION);
+}
+
+#[test]
 fn an_empty_v2_file_migrates_without_a_counter() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chat.db");
