@@ -3,9 +3,11 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
 
 use chat_core::{MessageId, UserId};
-use tokio::sync::{Notify, mpsc};
+use futures_util::task::AtomicWaker;
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::WsConfig;
@@ -64,7 +66,8 @@ struct Shared {
     max_queued_bytes: usize,
     closing: AtomicBool,
     close_request: Mutex<Option<CloseRequest>>,
-    close_signal: Notify,
+    /// The session writer, waiting in [`Socket::close_requested`].
+    close_waker: AtomicWaker,
 }
 
 impl Socket {
@@ -85,7 +88,7 @@ impl Socket {
             max_queued_bytes: config.queue_bytes,
             closing: AtomicBool::new(false),
             close_request: Mutex::new(None),
-            close_signal: Notify::new(),
+            close_waker: AtomicWaker::new(),
         };
         (
             Socket {
@@ -153,7 +156,7 @@ impl Socket {
             });
         }
         self.shared.closing.store(true, Ordering::Release);
-        self.shared.close_signal.notify_one();
+        self.shared.close_waker.wake();
     }
 
     /// True once a close was requested or the session has ended.
@@ -188,14 +191,29 @@ impl Socket {
             .clone()
     }
 
-    /// Resolves with the close request once [`Socket::close`] has been called.
-    pub(crate) async fn close_requested(&self) -> CloseRequest {
-        loop {
-            if let Some(request) = self.close_request() {
-                return request;
+    /// Resolves with the close request once [`Socket::close`] has been
+    /// called. One waiter at a time: the session's writer. A poll before the
+    /// close costs two atomic operations (`closing` is raised only after the
+    /// request is stored).
+    pub(crate) fn close_requested(&self) -> impl Future<Output = CloseRequest> + '_ {
+        std::future::poll_fn(|cx| {
+            if let Some(request) = self.requested_close() {
+                return Poll::Ready(request);
             }
-            // `notify_one` stores a permit when nobody waits, so no wake-up is lost.
-            self.shared.close_signal.notified().await;
+            self.shared.close_waker.register(cx.waker());
+            // A close between the check and the registration woke nobody.
+            match self.requested_close() {
+                Some(request) => Poll::Ready(request),
+                None => Poll::Pending,
+            }
+        })
+    }
+
+    fn requested_close(&self) -> Option<CloseRequest> {
+        if self.shared.closing.load(Ordering::Acquire) {
+            self.close_request()
+        } else {
+            None
         }
     }
 
