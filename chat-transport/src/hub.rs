@@ -200,14 +200,25 @@ fn deliver_to(
     }
 }
 
-/// Calls `f` once per distinct user (recipient lists are tiny: a linear scan is fine).
+/// Calls `f` once per distinct user (recipient lists are tiny: a linear scan
+/// is fine). The first users seen are kept on the stack: a direct thread's
+/// fan-out allocates nothing.
 fn for_each_unique(users: impl Iterator<Item = UserId>, mut f: impl FnMut(UserId)) {
-    let mut seen: Vec<UserId> = Vec::new();
+    const INLINE: usize = 8;
+    let mut inline = [UserId(0); INLINE];
+    let mut n_inline = 0;
+    let mut more: Vec<UserId> = Vec::new();
     for user in users {
-        if !seen.contains(&user) {
-            seen.push(user);
-            f(user);
+        if inline[..n_inline].contains(&user) || more.contains(&user) {
+            continue;
         }
+        if n_inline < INLINE {
+            inline[n_inline] = user;
+            n_inline += 1;
+        } else {
+            more.push(user);
+        }
+        f(user);
     }
 }
 

@@ -146,7 +146,7 @@ fn a_failing_item_fails_alone_within_its_batch() {
         message(ThreadId(999), &a, "lost"),
         message(thread, &a, "after"),
     ];
-    let outcomes = writer::write_batch(&mut conn, &batch);
+    let outcomes = writer::write_batch(&mut conn, batch.into());
     assert!(
         matches!(outcomes[1], Err(StoreError::NotFound)),
         "{:?}",
@@ -175,7 +175,7 @@ fn a_full_disk_mid_batch_reports_exactly_what_was_stored() {
         .unwrap();
     let text = "x".repeat(3000);
     let batch: Vec<NewMessage> = (0..40).map(|_| message(thread, &a, &text)).collect();
-    let outcomes = writer::write_batch(&mut conn, &batch);
+    let outcomes = writer::write_batch(&mut conn, batch);
     assert!(
         outcomes.iter().any(Result::is_err),
         "the disk never filled up"

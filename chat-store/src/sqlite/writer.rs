@@ -182,24 +182,25 @@ pub(super) fn arm_busy_budget(budget: Duration) {
 /// later statements would otherwise run, and commit, outside it.
 pub(super) fn write_batch(
     conn: &mut Connection,
-    messages: &[NewMessage],
+    messages: Vec<NewMessage>,
 ) -> Vec<Result<Appended, StoreError>> {
+    let n = messages.len();
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(error) => return all_failed(error, messages.len()),
+        Err(error) => return all_failed(error, n),
     };
-    let mut outcomes = Vec::with_capacity(messages.len());
+    let mut outcomes = Vec::with_capacity(n);
     for message in messages {
         match insert_message(&tx, message) {
             Ok(appended) => outcomes.push(Ok(appended)),
             // SQLite rolled the transaction back: nothing of it is stored.
-            Err(error) if tx.is_autocommit() => return all_failed(error, messages.len()),
+            Err(error) if tx.is_autocommit() => return all_failed(error, n),
             Err(error) => outcomes.push(Err(store_error(error))),
         }
     }
     match tx.commit() {
         Ok(()) => outcomes,
-        Err(error) => all_failed(error, messages.len()),
+        Err(error) => all_failed(error, n),
     }
 }
 
@@ -227,7 +228,7 @@ fn run(
         let (messages, callbacks): (Vec<NewMessage>, Vec<AppendCallback>) =
             batch.drain(..).map(|r| (r.message, r.done)).unzip();
         let committed = messages.len();
-        let outcomes = write_batch(&mut conn, &messages);
+        let outcomes = write_batch(&mut conn, messages);
         signals.committed(committed);
         for (done, outcome) in callbacks.into_iter().zip(outcomes) {
             // A panicking callback must not take the writer (and every later
@@ -264,7 +265,7 @@ pub(super) const EARLIER_SQL: &str = "
 
 /// Inserts one message (one statement), or finds the earlier one with the
 /// same (thread, sender, client id).
-fn insert_message(conn: &Connection, message: &NewMessage) -> rusqlite::Result<Appended> {
+fn insert_message(conn: &Connection, message: NewMessage) -> rusqlite::Result<Appended> {
     let client_id = message
         .client_id
         .as_ref()
@@ -304,9 +305,9 @@ fn insert_message(conn: &Connection, message: &NewMessage) -> rusqlite::Result<A
             id: MessageId(id),
             thread: message.thread,
             sender: message.sender,
-            body: message.body.clone(),
+            body: message.body,
             sent_at: message.sent_at,
-            client_id: message.client_id.clone(),
+            client_id: message.client_id,
         },
         created: true,
     })

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use chat_core::{MessageId, ThreadId, UserId};
 use tokio::sync::mpsc;
 
-use super::{Hub, Scope};
+use super::{Hub, Scope, for_each_unique};
 use crate::layer::{ChannelLayer, Event, MemoryLayer};
 use crate::wire::{ServerFrame, WireMessage};
 use crate::ws::WsConfig;
@@ -338,5 +338,23 @@ fn events_round_trip_through_json() {
     for event in events {
         let json = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+    }
+}
+
+#[test]
+fn each_user_is_visited_once_in_first_seen_order_however_long_the_list() {
+    let cases: Vec<(Vec<i64>, Vec<i64>)> = vec![
+        (vec![], vec![]),
+        (vec![1, 2, 1, 2], vec![1, 2]),
+        ((1..=8).chain(1..=8).collect(), (1..=8).collect()),
+        (
+            (1..=20).chain([3, 12, 20, 9]).chain(15..=25).collect(),
+            (1..=25).collect(),
+        ),
+    ];
+    for (users, expected) in cases {
+        let mut seen = Vec::new();
+        for_each_unique(users.iter().copied().map(UserId), |u| seen.push(u.get()));
+        assert_eq!(seen, expected, "{users:?}");
     }
 }
