@@ -43,17 +43,18 @@ impl MessageBody {
         } else {
             trimmed.to_owned()
         };
-        if let Some(c) = normalised
-            .chars()
-            .find(|c| c.is_control() && *c != '\n' && *c != '\t')
-        {
-            return Err(BodyError::ControlChar(c));
-        }
-        let chars = normalised.chars().count();
-        if chars > BODY_MAX_CHARS {
-            return Err(BodyError::TooLong { chars });
-        }
+        check(&normalised)?;
         Ok(Self(normalised))
+    }
+
+    /// Like [`MessageBody::parse`], keeping `s` itself (no copy) when it is
+    /// already trimmed and has no `\r`, as nearly every sent message is.
+    pub fn parse_owned(s: String) -> Result<Self, BodyError> {
+        if s.is_empty() || s.trim().len() != s.len() || s.contains('\r') {
+            return Self::parse(&s);
+        }
+        check(&s)?;
+        Ok(Self(s))
     }
 
     /// The body text.
@@ -83,6 +84,22 @@ impl Serialize for MessageBody {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)
     }
+}
+
+/// The rules a trimmed, normalised body must pass: no control character but
+/// newline and tab, at most [`BODY_MAX_CHARS`] characters.
+fn check(normalised: &str) -> Result<(), BodyError> {
+    if let Some(c) = normalised
+        .chars()
+        .find(|c| c.is_control() && *c != '\n' && *c != '\t')
+    {
+        return Err(BodyError::ControlChar(c));
+    }
+    let chars = normalised.chars().count();
+    if chars > BODY_MAX_CHARS {
+        return Err(BodyError::TooLong { chars });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -133,6 +133,12 @@ proptest! {
         }
     }
 
+    /// Parsing an owned string gives exactly what parsing a borrowed one does.
+    #[test]
+    fn body_parse_owned_is_parse(input in text()) {
+        prop_assert_eq!(MessageBody::parse_owned(input.clone()), MessageBody::parse(&input));
+    }
+
     /// A body of n visible characters (after trimming) is accepted iff n ≤ 4000.
     #[test]
     fn body_length_bounds(

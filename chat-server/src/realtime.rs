@@ -165,7 +165,7 @@ impl SessionHandler for WsSession {
                 thread,
                 body,
                 client_id,
-            } => on_send(state, socket, thread, &body, client_id).await,
+            } => on_send(state, socket, thread, body, client_id).await,
             ClientFrame::Typing { thread } => on_typing(state, socket, thread).await,
             ClientFrame::Read { thread, up_to } => on_read(state, socket, thread, up_to).await,
             ClientFrame::Resume { after } => on_resume(state, socket, after).await,
@@ -181,7 +181,7 @@ async fn on_send(
     state: &AppState,
     socket: &Socket,
     thread: Option<ThreadId>,
-    body: &str,
+    body: String,
     client_id: Option<String>,
 ) {
     let reply_error = |code, message: &str| {
@@ -199,7 +199,7 @@ async fn on_send(
         Ok(id) => id,
         Err(e) => return reply_error(ErrorCode::BadFrame, &e.to_string()),
     };
-    let body = match MessageBody::parse(body) {
+    let body = match MessageBody::parse_owned(body) {
         Ok(b) => b,
         Err(e) => return reply_error(ErrorCode::InvalidBody, &e.to_string()),
     };
