@@ -5,7 +5,7 @@
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
-use chat_core::{ClientMessageId, MessageBody, MessageId, Thread, ThreadId, UserId};
+use chat_core::{ChatMessage, ClientMessageId, MessageBody, MessageId, Thread, ThreadId, UserId};
 use chat_store::{Appended, NewMessage};
 use chat_transport::hub::Scope;
 use chat_transport::layer::Event;
@@ -32,6 +32,16 @@ pub enum PostError {
     App(AppError),
 }
 
+/// What became of a posted message.
+#[derive(Debug)]
+pub enum Posted {
+    /// Stored now (and published).
+    Created,
+    /// A retry of an earlier send (same client id): this is the stored row;
+    /// nothing new was stored or published.
+    Existing(ChatMessage),
+}
+
 impl From<AppError> for PostError {
     fn from(e: AppError) -> Self {
         Self::App(e)
@@ -48,7 +58,7 @@ pub async fn post_message(
     thread_id: ThreadId,
     body: MessageBody,
     client_id: Option<ClientMessageId>,
-) -> Result<Appended, PostError> {
+) -> Result<Posted, PostError> {
     let thread = state
         .member_thread(sender, thread_id)
         .await?
@@ -75,25 +85,33 @@ pub async fn post_message(
     let tailer = state.tailer.clone();
     // Runs on the store's writer in commit order, so every socket sees ids ascending.
     let done = Box::new(move |result: Result<Appended, chat_store::StoreError>| {
-        if let Ok(appended) = &result
-            && appended.created
-        {
-            let m = &appended.message;
-            if let Some(tailer) = tailer {
-                // Several processes: every message reaches sockets through the
-                // tailers, in id order; this one reads now, the others when told.
-                tailer.notify_one();
-                layer.publish(Event::Committed { up_to: m.id });
-            } else {
-                layer.publish(Event::Message {
-                    message: views::wire_message(m, sender_name.as_str()),
-                    client_id: m.client_id.as_ref().map(ToString::to_string),
-                    sender,
-                    recipients,
-                });
+        let posted = match result {
+            Ok(Appended {
+                message,
+                created: true,
+            }) => {
+                if let Some(tailer) = tailer {
+                    // Several processes: every message reaches sockets through the
+                    // tailers, in id order; this one reads now, the others when told.
+                    tailer.notify_one();
+                    layer.publish(Event::Committed { up_to: message.id });
+                } else {
+                    layer.publish(Event::Message {
+                        client_id: message.client_id.as_ref().map(ToString::to_string),
+                        message: views::into_wire_message(message, sender_name.as_str()),
+                        sender,
+                        recipients,
+                    });
+                }
+                Ok(Posted::Created)
             }
-        }
-        let _ = tx.send(result);
+            Ok(Appended {
+                message,
+                created: false,
+            }) => Ok(Posted::Existing(message)),
+            Err(error) => Err(error),
+        };
+        let _ = tx.send(posted);
     });
     state.store.append_message_then(new, done);
     let result = rx
@@ -204,14 +222,14 @@ async fn on_send(
         Err(e) => return reply_error(ErrorCode::InvalidBody, &e.to_string()),
     };
     match post_message(state, socket.user(), thread_id, body, parsed_id).await {
-        Ok(appended) if !appended.created => {
+        Ok(Posted::Existing(stored)) => {
             // A retry: answer with the stored message; nothing new is broadcast.
             let name = state.username(socket.user()).await.map(|n| n.to_string());
-            let mut message = views::wire_message(&appended.message, &name.unwrap_or_default());
+            let mut message = views::into_wire_message(stored, &name.unwrap_or_default());
             message.client_id.clone_from(&client_id);
             socket.send(&ServerFrame::Message(message));
         }
-        Ok(_) => {}
+        Ok(Posted::Created) => {}
         Err(PostError::NotMember) => {
             reply_error(ErrorCode::NotMember, "not a member of this thread");
         }

@@ -55,6 +55,19 @@ pub fn wire_message(message: &ChatMessage, sender: &str) -> WireMessage {
     }
 }
 
+/// [`wire_message`] of a message that is not needed afterwards: its body
+/// moves instead of being copied.
+pub fn into_wire_message(message: ChatMessage, sender: &str) -> WireMessage {
+    WireMessage {
+        id: message.id,
+        thread: message.thread,
+        sender: sender.to_owned(),
+        sent_at: message.sent_at.to_rfc3339(),
+        body: message.body.into_string(),
+        client_id: None,
+    }
+}
+
 /// "HH:MM UTC": the no-JavaScript fallback; the client rewrites it to local time.
 pub fn time_label(at: Timestamp) -> String {
     let (_, _, _, h, m, _, _) = at.to_utc_parts();
