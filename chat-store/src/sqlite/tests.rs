@@ -69,6 +69,19 @@ fn seeded_with_connection() -> (tempfile::TempDir, SqliteStore, Connection, User
     (dir, store, conn, alice, thread)
 }
 
+/// A file as a build at schema `version` left it: the first `version`
+/// migrations, that `user_version`, then `rows`.
+fn file_at_version(path: &Path, version: usize, rows: &str) {
+    let conn = Connection::open(path).unwrap();
+    for step in &schema::MIGRATIONS[..version] {
+        conn.execute_batch(step).unwrap();
+    }
+    let version_number = i64::try_from(version).unwrap();
+    conn.pragma_update(None, "user_version", version_number)
+        .unwrap();
+    conn.execute_batch(rows).unwrap();
+}
+
 fn message(thread: ThreadId, sender: &User, text: &str) -> NewMessage {
     NewMessage {
         thread,

@@ -8,8 +8,8 @@ use std::time::Duration;
 use chat_core::{ThreadId, Timestamp, UserId};
 use rusqlite::Connection;
 
-use super::{query_plan, seed};
-use crate::sqlite::{SqliteStore, revocations, schema, throttle};
+use super::{file_at_version, query_plan, seed};
+use crate::sqlite::{SqliteStore, revocations, throttle};
 use crate::{LoginFailures, REVOCATIONS_KEPT, Revocation, Session, Store, StoreError, TokenHash};
 
 const WINDOW: Duration = Duration::from_mins(1);
@@ -46,12 +46,7 @@ VALUES (1, 1, 2, 'from v1', 8, NULL);
 fn a_v1_database_migrates_to_the_latest_keeping_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chat.db");
-    {
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
-        conn.pragma_update(None, "user_version", 1).unwrap();
-        conn.execute_batch(V1_ROWS).unwrap();
-    }
+    file_at_version(&path, 1, V1_ROWS);
     assert_eq!(user_version(&path), 1);
 
     let store = SqliteStore::open(&path).unwrap();

@@ -7,8 +7,8 @@ use std::path::Path;
 use chat_core::{ClientMessageId, MessageBody, MessageId, ThreadId, Timestamp, UserId};
 use rusqlite::{Connection, StatementStatus};
 
-use super::query_plan;
-use crate::sqlite::{SqliteStore, schema, writer};
+use super::{file_at_version, query_plan};
+use crate::sqlite::{SqliteStore, writer};
 use crate::{NewMessage, Store};
 
 /// A version-2 file: two users, their thread, two messages (one with a
@@ -25,11 +25,7 @@ UPDATE sqlite_sequence SET seq = 40 WHERE name = 'messages';
 ";
 
 fn v2_file(path: &Path) {
-    let conn = Connection::open(path).unwrap();
-    conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
-    conn.execute_batch(schema::MIGRATIONS[1]).unwrap();
-    conn.pragma_update(None, "user_version", 2).unwrap();
-    conn.execute_batch(V2_ROWS).unwrap();
+    file_at_version(path, 2, V2_ROWS);
 }
 
 fn send(thread: i64, sender: i64, body: &str, client_id: Option<&str>) -> NewMessage {
@@ -152,14 +148,8 @@ fn the_file_schema_version_is_read_without_migrating() {
 fn an_empty_v2_file_migrates_without_a_counter() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chat.db");
-    {
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
-        conn.execute_batch(schema::MIGRATIONS[1]).unwrap();
-        conn.pragma_update(None, "user_version", 2).unwrap();
-        conn.execute_batch(&V2_ROWS[..V2_ROWS.find("INSERT INTO messages").unwrap()])
-            .unwrap();
-    }
+    let without_messages = &V2_ROWS[..V2_ROWS.find("INSERT INTO messages").unwrap()];
+    file_at_version(&path, 2, without_messages);
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(catalog(&path).1, []);
     let first = store.append_message(send(1, 1, "hi", Some("c"))).unwrap();
