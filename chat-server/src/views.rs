@@ -1,7 +1,7 @@
 //! Store rows → chat-web view models and wire messages (formatting happens here,
 //! never in templates).
 
-use chat_core::{ChatMessage, Timestamp, UserId};
+use chat_core::{ChatMessage, MessageId, ThreadId, Timestamp, UserId};
 use chat_store::Contact;
 use chat_transport::wire::WireMessage;
 use chat_web::pages::contacts::ContactView;
@@ -45,27 +45,21 @@ pub fn contact_view(contact: &Contact, active_thread: Option<i64>) -> ContactVie
 
 /// A message on the wire (WebSocket frames and the JSON API), without client id.
 pub fn wire_message(message: &ChatMessage, sender: &str) -> WireMessage {
-    WireMessage {
-        id: message.id,
-        thread: message.thread,
-        sender: sender.to_owned(),
-        body: message.body.as_str().to_owned(),
-        sent_at: message.sent_at.to_rfc3339(),
-        client_id: None,
-    }
+    let body = message.body.as_str().to_owned();
+    wire(message.id, message.thread, sender, body, message.sent_at)
 }
 
 /// [`wire_message`] of a message that is not needed afterwards: its body
 /// moves instead of being copied.
 pub fn into_wire_message(message: ChatMessage, sender: &str) -> WireMessage {
-    WireMessage {
-        id: message.id,
-        thread: message.thread,
-        sender: sender.to_owned(),
-        sent_at: message.sent_at.to_rfc3339(),
-        body: message.body.into_string(),
-        client_id: None,
-    }
+    let ChatMessage {
+        id,
+        thread,
+        body,
+        sent_at,
+        ..
+    } = message;
+    wire(id, thread, sender, body.into_string(), sent_at)
 }
 
 /// "HH:MM UTC": the no-JavaScript fallback; the client rewrites it to local time.
@@ -91,6 +85,17 @@ pub fn preview(body: &str) -> String {
         out.push('…');
     }
     out
+}
+
+fn wire(id: MessageId, thread: ThreadId, sender: &str, body: String, at: Timestamp) -> WireMessage {
+    WireMessage {
+        id,
+        thread,
+        sender: sender.to_owned(),
+        body,
+        sent_at: at.to_rfc3339(),
+        client_id: None,
+    }
 }
 
 #[cfg(test)]
