@@ -3,9 +3,7 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use hyper::upgrade::Upgraded;
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -77,7 +75,7 @@ pub(super) async fn finish(mut stream: WsStream, end: &End) {
 }
 
 /// Half-closes, then reads and discards until the peer goes quiet or closes.
-async fn linger(io: &mut TokioIo<Upgraded>) {
+async fn linger(io: &mut (impl AsyncRead + AsyncWrite + Unpin)) {
     let _ = io.shutdown().await;
     let mut buffer = vec![0; 4096];
     let mut drained = 0;

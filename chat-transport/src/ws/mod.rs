@@ -19,6 +19,7 @@ use crate::hub::{Hub, Scope};
 use crate::wire::ClientFrame;
 
 mod close;
+mod io;
 mod sequencer;
 mod session;
 pub(crate) mod socket;

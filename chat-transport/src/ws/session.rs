@@ -1,30 +1,34 @@
-//! One WebSocket session: a reader and a writer polled by the same task over the
-//! two halves of the stream, then a bounded close handshake.
+//! One WebSocket session: a reader and a writer polled by the same task over
+//! one stream, then a bounded close handshake.
 //!
-//! The reader decodes frames and awaits the app's `on_frame` (one at a time, so
-//! a flooding client is slowed by TCP). The writer drains the bounded queue in
-//! batches (feed, feed, ..., one flush), applies the [`Sequencer`] ordering
-//! rules, pings, and watches the close request and the shutdown signal. When
-//! either side ends, the other is stopped between frames: an `on_frame` that has
-//! started always runs to completion. Then [`finish`] performs the close handshake.
+//! The reader decodes frames (tungstenite) and awaits the app's `on_frame` (one
+//! at a time, so a flooding client is slowed by TCP). The writer drains the
+//! bounded queue in batches, applies the [`Sequencer`] ordering rules, frames
+//! the batch straight into the connection's output buffer ([`WsIo`]) and writes
+//! it with one flush; it also pings, and watches the close request and the
+//! shutdown signal. When either side ends, the other is stopped between
+//! frames: an `on_frame` that has started always runs to completion. Then
+//! [`finish`] performs the close handshake.
 
-use std::sync::Arc;
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use bytes::Bytes;
 use chat_core::UserId;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
+use tokio::io::AsyncWrite;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::close::{CLOSE_GOING_AWAY, CLOSE_UNSUPPORTED_DATA, End, finish};
+use super::io::WsIo;
 use super::sequencer::{Overflow, Sequencer};
 use super::socket::{CLOSE_TRY_AGAIN_LATER, Outbound, Socket};
 use super::{SessionHandler, WsConfig};
@@ -41,9 +45,15 @@ const MAX_BATCH: usize = 64;
 /// Batch buffer capacity kept between batches (beyond it, the buffer is freed).
 const IDLE_FRAMES_CAPACITY: usize = 16;
 
-pub(super) type WsStream = WebSocketStream<TokioIo<Upgraded>>;
-type WsSink = SplitSink<WsStream, Message>;
-type WsSource = SplitStream<WsStream>;
+pub(super) type WsStream = WebSocketStream<WsIo<TokioIo<Upgraded>>>;
+
+/// The stream, shared by the session's two halves. Both are polled by the same
+/// task and the lock is only held inside one poll, so it is never contended.
+type Shared = Mutex<WsStream>;
+
+fn lock(stream: &Shared) -> MutexGuard<'_, WsStream> {
+    stream.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Who the session is for and how it behaves.
 pub(crate) struct Params<H> {
@@ -64,9 +74,13 @@ pub(crate) async fn run<H: SessionHandler>(pending: PendingUpgrade, params: Para
             return;
         }
     };
-    let config = tungstenite_config(&params.config);
-    let stream =
-        WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+    let (config, write_limit) = tungstenite_config(&params.config);
+    let io = WsIo::new(
+        TokioIo::new(upgraded),
+        params.config.write_buffer,
+        write_limit,
+    );
+    let stream = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
     let (socket, queue) = Socket::new(
         params.hub.next_socket_id(),
         params.user,
@@ -127,13 +141,13 @@ async fn drive<H: SessionHandler>(
     config: &WsConfig,
     shutdown: watch::Receiver<bool>,
 ) -> End {
-    let (mut sink, mut source) = stream.split();
+    let stream = Mutex::new(stream);
     let missed_pongs = AtomicU32::new(0);
     let (reader_done, writer_done) = (Stop::default(), Stop::default());
     let reader = async {
         handler.on_open(socket).await;
         socket.open_done();
-        let end = read_loop(&mut source, socket, handler, &missed_pongs, &writer_done).await;
+        let end = read_loop(&stream, socket, handler, &missed_pongs, &writer_done).await;
         reader_done.trigger();
         end
     };
@@ -146,7 +160,7 @@ async fn drive<H: SessionHandler>(
             ping_interval: config.ping_interval,
             frames: Vec::new(),
         };
-        let end = writer.run(&mut sink, &reader_done, shutdown).await;
+        let end = writer.run(&stream, &reader_done, shutdown).await;
         writer_done.trigger();
         end
     };
@@ -155,14 +169,16 @@ async fn drive<H: SessionHandler>(
         End::Stopped => write_end,
         read_end => read_end,
     };
-    if let Ok(stream) = sink.reunite(source) {
-        finish(stream, &end).await;
-    }
+    finish(
+        stream.into_inner().unwrap_or_else(PoisonError::into_inner),
+        &end,
+    )
+    .await;
     end
 }
 
 async fn read_loop<H: SessionHandler>(
-    source: &mut WsSource,
+    stream: &Shared,
     socket: &Socket,
     handler: &H,
     missed_pongs: &AtomicU32,
@@ -175,7 +191,7 @@ async fn read_loop<H: SessionHandler>(
         let message = tokio::select! {
             biased;
             () = &mut writer_stopped => return End::Stopped,
-            message = source.next() => message,
+            message = poll_fn(|cx| lock(stream).poll_next_unpin(cx)) => message,
         };
         let Some(message) = message else {
             return End::Broken(TransportError::WebSocket("connection closed".into()));
@@ -216,7 +232,7 @@ struct Writer<'a> {
 impl Writer<'_> {
     async fn run(
         mut self,
-        sink: &mut WsSink,
+        stream: &Shared,
         reader_done: &Stop,
         mut shutdown: watch::Receiver<bool>,
     ) -> End {
@@ -251,7 +267,8 @@ impl Writer<'_> {
                     }
                 }
             }
-            let write = write_batch(sink, &mut self.frames, send_ping);
+            frame_batch(&mut lock(stream), &mut self.frames, send_ping);
+            let write = poll_fn(|cx| Pin::new(lock(stream).get_mut()).poll_flush(cx));
             // The write comes before its timeout: a write that completes at
             // once (the usual case) never registers the timer.
             tokio::select! {
@@ -292,30 +309,29 @@ impl Writer<'_> {
     }
 }
 
-/// Feeds every frame of the batch, then flushes once.
-async fn write_batch(
-    sink: &mut WsSink,
-    frames: &mut Vec<Utf8Bytes>,
-    ping: bool,
-) -> Result<(), WsError> {
+/// Frames the batch (and a ping) into the connection's output buffer.
+fn frame_batch(stream: &mut WsStream, frames: &mut Vec<Utf8Bytes>, ping: bool) {
+    let io = stream.get_mut();
     if ping {
-        sink.feed(Message::Ping(Bytes::new())).await?;
+        io.push_ping();
     }
     for text in frames.drain(..) {
-        sink.feed(Message::Text(text)).await?;
+        io.push_text(text.as_bytes());
     }
-    sink.flush().await
 }
 
-fn tungstenite_config(config: &WsConfig) -> WebSocketConfig {
-    // The write buffer only grows past its target while the peer is not reading,
-    // and then by at most one frame, which the queue limits bound.
+/// tungstenite's settings, and the most bytes tungstenite may leave unwritten
+/// in the output buffer (its pongs to a peer that pings but does not read).
+fn tungstenite_config(config: &WsConfig) -> (WebSocketConfig, usize) {
+    // The output buffer holds one batch of the writer (bounded by the queue
+    // limits) plus tungstenite's control frames.
     let max_write_buffer =
         config.write_buffer + config.queue_bytes.max(config.max_message_bytes) + 1024;
-    WebSocketConfig::default()
+    let tungstenite = WebSocketConfig::default()
         .read_buffer_size(config.read_buffer)
-        .write_buffer_size(config.write_buffer)
+        .write_buffer_size(0)
         .max_write_buffer_size(max_write_buffer)
         .max_message_size(Some(config.max_message_bytes))
-        .max_frame_size(Some(config.max_message_bytes))
+        .max_frame_size(Some(config.max_message_bytes));
+    (tungstenite, max_write_buffer)
 }
