@@ -115,6 +115,69 @@ pub enum ErrorCode {
 
 /// Parses one text frame from the browser.
 pub fn decode_client_frame(text: &str) -> Result<ClientFrame, FrameError> {
+    match serde_json::from_str::<FlatFrame>(text)
+        .ok()
+        .and_then(FlatFrame::into_frame)
+    {
+        Some(frame) => Ok(frame),
+        None => decode_tagged(text),
+    }
+}
+
+/// Every field a client frame may carry, read in one pass: serde reads an
+/// internally tagged enum by first copying the whole object into a buffer.
+/// [`decode_client_frame`] falls back to that ([`decode_tagged`]) whenever this
+/// does not give a frame, so results and errors are the enum's own.
+#[derive(Deserialize)]
+struct FlatFrame {
+    #[serde(rename = "type")]
+    kind: FrameKind,
+    thread: Option<ThreadId>,
+    body: Option<String>,
+    client_id: Option<String>,
+    up_to: Option<MessageId>,
+    after: Option<MessageId>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FrameKind {
+    Send,
+    Typing,
+    Read,
+    Resume,
+}
+
+impl FlatFrame {
+    /// The frame, or `None` when a field its type requires is missing.
+    fn into_frame(self) -> Option<ClientFrame> {
+        let FlatFrame {
+            kind,
+            thread,
+            body,
+            client_id,
+            up_to,
+            after,
+        } = self;
+        Some(match kind {
+            FrameKind::Send => ClientFrame::Send {
+                thread,
+                body: body?,
+                client_id,
+            },
+            FrameKind::Typing => ClientFrame::Typing { thread },
+            FrameKind::Read => ClientFrame::Read {
+                thread,
+                up_to: up_to?,
+            },
+            FrameKind::Resume => ClientFrame::Resume { after: after? },
+        })
+    }
+}
+
+/// [`decode_client_frame`] through the derived enum: the reference result,
+/// and the error a client sees.
+fn decode_tagged(text: &str) -> Result<ClientFrame, FrameError> {
     serde_json::from_str(text).map_err(|error| {
         let message = match error.classify() {
             serde_json::error::Category::Data => format!("invalid frame: {error}"),

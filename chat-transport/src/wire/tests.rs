@@ -1,6 +1,8 @@
 use chat_core::{MessageId, ThreadId};
 
-use super::{ClientFrame, ErrorCode, ServerFrame, WireMessage, decode_client_frame};
+use super::{
+    ClientFrame, ErrorCode, FlatFrame, ServerFrame, WireMessage, decode_client_frame, decode_tagged,
+};
 
 fn message(client_id: Option<&str>) -> WireMessage {
     WireMessage {
@@ -211,6 +213,72 @@ fn bad_client_frames_are_errors_with_a_message() {
         );
         assert_eq!(error.to_string(), error.message());
     }
+}
+
+/// The one-pass decoder gives exactly what the derived enum gives (frame or
+/// error) over every mix of present, absent, null and mistyped fields, with
+/// `type` first or last, unknown and duplicate fields.
+#[test]
+fn one_pass_decoding_matches_the_tagged_enum() {
+    let types = [
+        "",
+        r#""type":"send""#,
+        r#""type":"typing""#,
+        r#""type":"read""#,
+        r#""type":"resume""#,
+        r#""type":"shout""#,
+        r#""type":3"#,
+    ];
+    let threads = ["", r#""thread":3"#, r#""thread":null"#, r#""thread":"3""#];
+    let bodies = ["", r#""body":"x""#, r#""body":5"#, r#""body":null"#];
+    let client_ids = [
+        "",
+        r#""client_id":"c""#,
+        r#""client_id":null"#,
+        r#""client_id":7"#,
+    ];
+    let up_tos = ["", r#""up_to":17"#, r#""up_to":"x""#];
+    let afters = ["", r#""after":5"#, r#""after":null"#];
+    let extras = ["", r#""sender":"m""#, r#""body":"y""#];
+    let (mut checked, mut one_pass) = (0, 0);
+    for ty in types {
+        for thread in threads {
+            for body in bodies {
+                for client_id in client_ids {
+                    for up_to in up_tos {
+                        for after in afters {
+                            for extra in extras {
+                                let fields = [thread, body, client_id, up_to, after, extra];
+                                for type_first in [true, false] {
+                                    let mut all: Vec<&str> = fields.to_vec();
+                                    if type_first {
+                                        all.insert(0, ty);
+                                    } else {
+                                        all.push(ty);
+                                    }
+                                    all.retain(|f| !f.is_empty());
+                                    let text = format!("{{{}}}", all.join(","));
+                                    let decoded = decode_client_frame(&text);
+                                    assert_eq!(decoded, decode_tagged(&text), "{text}");
+                                    let fast = serde_json::from_str::<FlatFrame>(&text)
+                                        .ok()
+                                        .and_then(FlatFrame::into_frame);
+                                    if let Some(frame) = fast {
+                                        assert_eq!(Ok(frame), decoded, "{text}");
+                                        one_pass += 1;
+                                    }
+                                    checked += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 7 * 4 * 4 * 4 * 3 * 3 * 3 * 2);
+    // Well-formed frames take the one-pass path (1,710 of the 24,192 mixes).
+    assert_eq!(one_pass, 1710);
 }
 
 #[test]
