@@ -50,24 +50,30 @@ pub(super) async fn finish(mut stream: WsStream, end: &End) {
                     code: CloseCode::from(request.code),
                     reason: Utf8Bytes::from(request.reason.as_str()),
                 };
-                if stream.close(Some(frame)).await.is_err() {
-                    return;
+                if stream.close(Some(frame)).await.is_ok() {
+                    // tungstenite yields the peer's Close reply, then ends the stream
+                    // (at once if reading had already failed).
+                    let mut replied = false;
+                    while let Some(Ok(message)) = stream.next().await {
+                        replied |= matches!(message, Message::Close(_));
+                    }
+                    Some(replied)
+                } else {
+                    None
                 }
-                // tungstenite yields the peer's Close reply, then ends the stream
-                // (at once if reading had already failed).
-                let mut replied = false;
-                while let Some(Ok(message)) = stream.next().await {
-                    replied |= matches!(message, Message::Close(_));
-                }
-                replied
             }
             End::PeerClosed => {
                 let _ = SinkExt::close(&mut stream).await;
-                true
+                Some(true)
             }
             End::Stopped | End::Broken(_) => return,
         };
-        if !clean {
+        // When tungstenite ends a server connection it leaves its last frame
+        // (the reply to the peer's Close) in the output buffer, unflushed.
+        if stream.get_mut().flush().await.is_err() {
+            return;
+        }
+        if clean == Some(false) {
             linger(stream.get_mut()).await;
         }
     };
