@@ -1,7 +1,7 @@
 //! Small signalling helpers shared by the HTTP server and WebSocket sessions.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 
 use futures_util::task::AtomicWaker;
 use tokio::sync::watch;
@@ -9,13 +9,28 @@ use tokio::sync::watch;
 /// Resolves once the server-wide shutdown signal is raised (or its sender is
 /// gone, which only happens once `serve` has returned).
 pub(crate) async fn signalled(signal: &mut watch::Receiver<bool>) {
+    let probe = signal.clone();
     // An error means the sender was dropped: treat it as shutdown too.
-    let _ = signal.wait_for(|raised| *raised).await;
+    let mut wait = std::pin::pin!(signal.wait_for(|raised| *raised));
+    let mut polled_by: Option<Waker> = None;
+    std::future::poll_fn(|cx| {
+        // A pending wait stays registered, with the waker of the poll that
+        // registered it, until the sender changes the value; every poll of it
+        // takes the channel's mutex (shared by every connection). So it is
+        // polled again only when the value changed or another task polls.
+        let same_task = polled_by.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
+        if same_task && matches!(probe.has_changed(), Ok(false)) {
+            return Poll::Pending;
+        }
+        polled_by = Some(cx.waker().clone());
+        wait.as_mut().poll(cx).map(drop)
+    })
+    .await;
 }
 
 /// A one-shot, level-triggered stop flag for two futures of the same task;
 /// one waiter at a time (each half of a session waits on the other's flag).
-/// A flag and an atomic waker: polling registers with two atomic operations,
+/// A flag and an atomic waker, registered once per waiting task ([`register`]),
 /// where a `Notify` takes a mutex on every poll of every wake-up.
 #[derive(Debug, Default)]
 pub(crate) struct Stop {
@@ -32,29 +47,49 @@ impl Stop {
 
     /// Resolves once [`Stop::trigger`] has been called (immediately if it was).
     pub(crate) fn wait(&self) -> impl Future<Output = ()> + '_ {
-        std::future::poll_fn(|cx| {
+        let mut registered = None;
+        std::future::poll_fn(move |cx| {
             if self.stopped.load(Ordering::Acquire) {
                 return Poll::Ready(());
             }
-            self.waker.register(cx.waker());
             // A trigger between the check and the registration woke nobody.
-            if self.stopped.load(Ordering::Acquire) {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
+            if register(&self.waker, &mut registered, cx) && self.stopped.load(Ordering::Acquire) {
+                return Poll::Ready(());
             }
+            Poll::Pending
         })
     }
+}
+
+/// Registers `cx`'s waker in `slot`, unless `registered` (the waker this wait
+/// last put there) wakes the same task. A session polls its waits on every
+/// wake-up of its task, with that task's waker each time; `slot` keeps the
+/// waker until the one wake it exists for, so registering once is enough and
+/// later polls cost a comparison instead of two atomic operations. Returns
+/// whether it registered (the caller then checks its flag again).
+pub(crate) fn register(
+    slot: &AtomicWaker,
+    registered: &mut Option<Waker>,
+    cx: &Context<'_>,
+) -> bool {
+    if registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+        return false;
+    }
+    slot.register(cx.waker());
+    *registered = Some(cx.waker().clone());
+    true
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll, Wake, Waker};
     use std::time::Duration;
 
-    use std::task::Poll;
+    use tokio::sync::watch;
 
-    use super::Stop;
+    use super::{Stop, signalled};
 
     #[tokio::test]
     async fn a_stop_releases_its_waiter_before_or_after_the_trigger() {
@@ -77,6 +112,43 @@ mod tests {
             .unwrap();
     }
 
+    /// Counts the wakes of the waker made from it.
+    #[derive(Default)]
+    struct Wakes(AtomicUsize);
+
+    impl Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_wait_polled_by_another_waker_registers_that_one() {
+        let stop = Stop::default();
+        let mut wait = std::pin::pin!(stop.wait());
+        let (first, second) = (Arc::new(Wakes::default()), Arc::new(Wakes::default()));
+        for wakes in [&first, &first, &second] {
+            let waker = Waker::from(Arc::clone(wakes));
+            assert!(
+                wait.as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_pending()
+            );
+        }
+        stop.trigger();
+        let counts = (
+            first.0.load(Ordering::SeqCst),
+            second.0.load(Ordering::SeqCst),
+        );
+        assert_eq!(counts, (0, 1), "the latest waker is the one woken");
+        let waker = Waker::from(second);
+        assert!(
+            wait.as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_ready()
+        );
+    }
+
     #[tokio::test]
     async fn a_pinned_wait_polled_many_times_is_woken_once_triggered() {
         let stop = Stop::default();
@@ -89,5 +161,44 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), wait)
             .await
             .expect("not resolved after the trigger");
+    }
+
+    #[test]
+    fn a_pending_signal_wait_is_woken_by_the_raise_and_by_a_dropped_sender() {
+        for drop_sender in [false, true] {
+            let (sender, mut receiver) = watch::channel(false);
+            let mut wait = std::pin::pin!(signalled(&mut receiver));
+            let (first, second) = (Arc::new(Wakes::default()), Arc::new(Wakes::default()));
+            // Polled again and again by one task, then by another.
+            for wakes in [&first, &first, &first, &second] {
+                let waker = Waker::from(Arc::clone(wakes));
+                assert!(
+                    wait.as_mut()
+                        .poll(&mut Context::from_waker(&waker))
+                        .is_pending()
+                );
+            }
+            sender.send_replace(false); // a change that does not raise it
+            let waker = Waker::from(Arc::clone(&second));
+            assert!(
+                wait.as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_pending()
+            );
+            if drop_sender {
+                drop(sender);
+            } else {
+                sender.send_replace(true);
+            }
+            assert!(
+                second.0.load(Ordering::SeqCst) >= 1,
+                "the latest task was not woken"
+            );
+            assert!(
+                wait.as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_ready()
+            );
+        }
     }
 }

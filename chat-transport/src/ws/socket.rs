@@ -12,6 +12,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::WsConfig;
 use crate::hub::{Scope, SocketId};
+use crate::shutdown;
 use crate::wire::{ServerFrame, WireMessage};
 
 /// Close code sent when a socket's outbound queue overflows (RFC 6455 "try again later").
@@ -193,14 +194,17 @@ impl Socket {
 
     /// Resolves with the close request once [`Socket::close`] has been
     /// called. One waiter at a time: the session's writer. A poll before the
-    /// close costs two atomic operations (`closing` is raised only after the
-    /// request is stored).
+    /// close costs an atomic load and a waker comparison (`closing` is raised
+    /// only after the request is stored; see [`shutdown::register`]).
     pub(crate) fn close_requested(&self) -> impl Future<Output = CloseRequest> + '_ {
-        std::future::poll_fn(|cx| {
+        let mut registered = None;
+        std::future::poll_fn(move |cx| {
             if let Some(request) = self.requested_close() {
                 return Poll::Ready(request);
             }
-            self.shared.close_waker.register(cx.waker());
+            if !shutdown::register(&self.shared.close_waker, &mut registered, cx) {
+                return Poll::Pending;
+            }
             // A close between the check and the registration woke nobody.
             match self.requested_close() {
                 Some(request) => Poll::Ready(request),
