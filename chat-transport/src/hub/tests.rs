@@ -1,13 +1,12 @@
 use std::sync::Arc;
 
 use chat_core::{MessageId, ThreadId, UserId};
-use tokio::sync::mpsc;
 
 use super::{Hub, Scope, for_each_unique};
 use crate::layer::{ChannelLayer, Event, MemoryLayer};
 use crate::wire::{ServerFrame, WireMessage};
 use crate::ws::WsConfig;
-use crate::ws::socket::{Outbound, Socket};
+use crate::ws::socket::{Outbound, Receiver, Socket};
 
 struct Fixture {
     hub: Arc<Hub>,
@@ -16,7 +15,7 @@ struct Fixture {
 /// A socket registered in the hub, with the receiving end a session writer would own.
 struct Probe {
     socket: Socket,
-    queue: mpsc::Receiver<Outbound>,
+    queue: Receiver,
 }
 
 impl Fixture {
@@ -39,7 +38,7 @@ impl Probe {
     /// Everything queued so far, as (decoded frame, message id) pairs.
     fn drain(&mut self) -> Vec<(ServerFrame, Option<MessageId>)> {
         let mut frames = Vec::new();
-        while let Ok(item) = self.queue.try_recv() {
+        while let Some(item) = self.queue.try_recv() {
             self.socket.dequeued(&item);
             match item {
                 Outbound::Live { text, message_id } => {
@@ -53,7 +52,7 @@ impl Probe {
 
     fn drain_raw(&mut self) -> Vec<tokio_tungstenite::tungstenite::Utf8Bytes> {
         let mut texts = Vec::new();
-        while let Ok(item) = self.queue.try_recv() {
+        while let Some(item) = self.queue.try_recv() {
             self.socket.dequeued(&item);
             if let Outbound::Live { text, .. } = item {
                 texts.push(text);

@@ -21,7 +21,7 @@ use futures_util::StreamExt;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWrite;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -30,7 +30,7 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use super::close::{CLOSE_GOING_AWAY, CLOSE_UNSUPPORTED_DATA, End, finish};
 use super::io::WsIo;
 use super::sequencer::{Overflow, Sequencer};
-use super::socket::{CLOSE_TRY_AGAIN_LATER, Outbound, Socket};
+use super::socket::{CLOSE_TRY_AGAIN_LATER, Outbound, Receiver, Socket};
 use super::{SessionHandler, WsConfig};
 use crate::TransportError;
 use crate::http::PendingUpgrade;
@@ -136,7 +136,7 @@ impl Drop for Registration<'_> {
 async fn drive<H: SessionHandler>(
     stream: WsStream,
     socket: &Socket,
-    queue: mpsc::Receiver<Outbound>,
+    queue: Receiver,
     handler: &H,
     config: &WsConfig,
     shutdown: watch::Receiver<bool>,
@@ -221,7 +221,7 @@ async fn read_loop<H: SessionHandler>(
 /// The writing half: queue → ordering filter → batched writes; pings; close signals.
 struct Writer<'a> {
     socket: &'a Socket,
-    queue: mpsc::Receiver<Outbound>,
+    queue: Receiver,
     sequencer: Sequencer,
     missed_pongs: &'a AtomicU32,
     ping_interval: Duration,
@@ -259,9 +259,6 @@ impl Writer<'_> {
                     send_ping = true;
                 }
                 item = self.queue.recv() => {
-                    let Some(item) = item else {
-                        return End::Broken(TransportError::WebSocket("queue closed".into()));
-                    };
                     if self.collect(item).is_err() {
                         return End::close(CLOSE_TRY_AGAIN_LATER, "too slow, reconnect");
                     }
@@ -300,7 +297,7 @@ impl Writer<'_> {
             self.sequencer.push(item, &mut self.frames)?;
             taken += 1;
             next = if taken < MAX_BATCH {
-                self.queue.try_recv().ok()
+                self.queue.try_recv()
             } else {
                 None
             };

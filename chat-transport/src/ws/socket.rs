@@ -1,13 +1,13 @@
 //! [`Socket`]: the handle the hub and the app use to reach one WebSocket session.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::Poll;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 
 use chat_core::{MessageId, UserId};
 use futures_util::task::AtomicWaker;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::WsConfig;
@@ -22,7 +22,7 @@ const CLOSE_REASON_MAX: usize = 123;
 
 /// A cheap, cloneable handle to one WebSocket session.
 ///
-/// Every send is a `try_send` into the session's bounded queue: it never blocks.
+/// Every send goes into the session's bounded queue without waiting: it never blocks.
 /// When the queue is full (by frame count or by bytes) the socket is closed with
 /// 1013 and the client is expected to reconnect and resume.
 #[derive(Clone)]
@@ -62,7 +62,7 @@ struct Shared {
     id: SocketId,
     user: UserId,
     scope: Scope,
-    queue: mpsc::Sender<Outbound>,
+    queue: Queue,
     queued_bytes: AtomicUsize,
     max_queued_bytes: usize,
     closing: AtomicBool,
@@ -78,25 +78,27 @@ impl Socket {
         user: UserId,
         scope: Scope,
         config: &WsConfig,
-    ) -> (Socket, mpsc::Receiver<Outbound>) {
-        let (queue, receiver) = mpsc::channel(config.queue_frames.max(1));
-        let shared = Shared {
+    ) -> (Socket, Receiver) {
+        let shared = Arc::new(Shared {
             id,
             user,
             scope,
-            queue,
+            queue: Queue {
+                items: Mutex::new(VecDeque::new()),
+                waker: AtomicWaker::new(),
+                closed: AtomicBool::new(false),
+                max_items: config.queue_frames.max(1),
+            },
             queued_bytes: AtomicUsize::new(0),
             max_queued_bytes: config.queue_bytes,
             closing: AtomicBool::new(false),
             close_request: Mutex::new(None),
             close_waker: AtomicWaker::new(),
+        });
+        let receiver = Receiver {
+            shared: Arc::clone(&shared),
         };
-        (
-            Socket {
-                shared: Arc::new(shared),
-            },
-            receiver,
-        )
+        (Socket { shared }, receiver)
     }
 
     pub fn id(&self) -> SocketId {
@@ -162,7 +164,8 @@ impl Socket {
 
     /// True once a close was requested or the session has ended.
     pub fn is_closed(&self) -> bool {
-        self.shared.closing.load(Ordering::Acquire) || self.shared.queue.is_closed()
+        self.shared.closing.load(Ordering::Acquire)
+            || self.shared.queue.closed.load(Ordering::Acquire)
     }
 
     /// Hub fan-out: queue a shared, pre-encoded frame.
@@ -234,15 +237,28 @@ impl Socket {
                 return false;
             }
         }
-        match self.shared.queue.try_send(item) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.shared.queued_bytes.fetch_sub(cost, Ordering::AcqRel);
-                self.overflowed("queued frames");
-                false
+        let refused = {
+            let queue = &self.shared.queue;
+            let mut items = queue.lock();
+            if queue.closed.load(Ordering::Acquire) {
+                Some(None)
+            } else if items.len() >= queue.max_items {
+                Some(Some("queued frames"))
+            } else {
+                items.push_back(item);
+                None
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
+        };
+        match refused {
+            None => {
+                self.shared.queue.waker.wake();
+                true
+            }
+            Some(overflow) => {
                 self.shared.queued_bytes.fetch_sub(cost, Ordering::AcqRel);
+                if let Some(what) = overflow {
+                    self.overflowed(what);
+                }
                 false
             }
         }
@@ -265,6 +281,81 @@ impl fmt::Debug for Socket {
     }
 }
 
+/// A session's outbound queue: a deque under a mutex that is only ever held to
+/// push or pop one item (by the hub on the store's writer thread, by the session
+/// on a runtime thread), bounded here by items and by [`Socket`] by bytes. It
+/// allocates nothing while empty, so an idle socket does not pay for it.
+struct Queue {
+    items: Mutex<VecDeque<Outbound>>,
+    /// The session's writer, waiting in [`Receiver::recv`].
+    waker: AtomicWaker,
+    /// The receiver is gone: nothing more is accepted.
+    closed: AtomicBool,
+    max_items: usize,
+}
+
+/// Capacity an emptied queue keeps (beyond it, the buffer is freed).
+const IDLE_QUEUE_CAPACITY: usize = 8;
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<Outbound>> {
+        self.items.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The receiving end of a socket's queue, owned by its session's writer.
+/// Dropping it closes the queue: later sends fail and [`Socket::is_closed`] is true.
+pub(crate) struct Receiver {
+    shared: Arc<Shared>,
+}
+
+impl Receiver {
+    /// The next item, if one is queued.
+    pub(crate) fn try_recv(&mut self) -> Option<Outbound> {
+        let mut items = self.shared.queue.lock();
+        let item = items.pop_front();
+        if items.is_empty() && items.capacity() > IDLE_QUEUE_CAPACITY {
+            *items = VecDeque::new(); // a burst should not pin memory
+        }
+        item
+    }
+
+    /// Waits for the next item.
+    pub(crate) fn recv(&mut self) -> impl Future<Output = Outbound> + '_ {
+        std::future::poll_fn(|cx| self.poll_recv(cx))
+    }
+
+    fn poll_recv(&mut self, cx: &Context<'_>) -> Poll<Outbound> {
+        if let Some(item) = self.try_recv() {
+            return Poll::Ready(item);
+        }
+        // Registered on every wait: a wake takes the waker out of the slot.
+        self.shared.queue.waker.register(cx.waker());
+        // An item pushed between the check and the registration woke nobody.
+        match self.try_recv() {
+            Some(item) => Poll::Ready(item),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let queue = &self.shared.queue;
+        let mut items = queue.lock();
+        queue.closed.store(true, Ordering::Release);
+        *items = VecDeque::new();
+    }
+}
+
+impl fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("socket", &self.shared.id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Outbound {
     /// Bytes counted against `queue_bytes` while the item waits in the queue.
     fn cost(&self) -> usize {
@@ -283,4 +374,108 @@ fn truncate_reason(reason: &str) -> String {
         end -= 1;
     }
     reason[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::hub::Hub;
+
+    fn socket(queue_frames: usize, queue_bytes: usize) -> (Socket, Receiver) {
+        let config = WsConfig {
+            queue_frames,
+            queue_bytes,
+            ..WsConfig::default()
+        };
+        Socket::new(Hub::default().next_socket_id(), UserId(1), Scope::All, &config)
+    }
+
+    fn text(item: &Outbound) -> &str {
+        match item {
+            Outbound::Direct(text) => text.as_str(),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn direct(n: usize) -> ServerFrame {
+        ServerFrame::Resumed {
+            last_id: MessageId(i64::try_from(n).unwrap()),
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn items_come_out_in_order_and_a_drained_burst_frees_its_buffer() {
+        let (socket, mut queue) = socket(64, 1 << 20);
+        for n in 0..40 {
+            assert!(socket.send(&direct(n)));
+        }
+        for n in 0..40 {
+            let item = queue.try_recv().unwrap();
+            assert_eq!(text(&item), direct(n).encode_text().as_str());
+            socket.dequeued(&item);
+        }
+        assert!(queue.try_recv().is_none());
+        assert_eq!(queue.shared.queue.lock().capacity(), 0);
+        assert_eq!(socket.shared.queued_bytes.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn one_item_over_the_bound_is_refused_and_closes_the_socket_1013() {
+        let (socket, mut queue) = socket(3, 1 << 20);
+        for n in 0..3 {
+            assert!(socket.send(&direct(n)));
+        }
+        assert!(!socket.send(&direct(3)));
+        let request = socket.close_request().expect("no close requested");
+        assert_eq!(request.code, CLOSE_TRY_AGAIN_LATER);
+        assert!(socket.is_closed());
+        // What was queued before the overflow is still there, nothing after it.
+        let queued = std::iter::from_fn(|| queue.try_recv()).count();
+        assert_eq!(queued, 3);
+    }
+
+    #[test]
+    fn the_byte_bound_refuses_too() {
+        let one = direct(0).encode_text().len();
+        let (socket, _queue) = socket(64, 2 * one);
+        assert!(socket.send(&direct(0)));
+        assert!(socket.send(&direct(1)));
+        assert!(!socket.send(&direct(2)));
+        assert_eq!(socket.close_request().unwrap().code, CLOSE_TRY_AGAIN_LATER);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_receiver_is_woken_by_a_send_from_another_thread() {
+        let (socket, mut queue) = socket(64, 1 << 20);
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            for n in 0..2 {
+                assert!(socket.send(&direct(n)));
+            }
+        });
+        for n in 0..2 {
+            let item = tokio::time::timeout(Duration::from_secs(5), queue.recv())
+                .await
+                .expect("not woken");
+            assert_eq!(text(&item), direct(n).encode_text().as_str());
+        }
+        sender.join().unwrap();
+    }
+
+    #[test]
+    fn dropping_the_receiver_closes_the_queue() {
+        let (socket, queue) = socket(64, 1 << 20);
+        assert!(socket.send(&direct(0)));
+        assert!(!socket.is_closed());
+        drop(queue);
+        assert!(socket.is_closed());
+        assert!(!socket.send(&direct(1)));
+        assert!(
+            socket.close_request().is_none(),
+            "a closed queue is not an overflow"
+        );
+    }
 }

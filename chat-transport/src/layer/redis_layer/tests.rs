@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chat_core::{MessageId, ThreadId, UserId};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use super::{Envelope, Incoming, RedisConfig, RedisLayer, classify, encode, payloads, redact};
 use crate::TransportError;
@@ -16,7 +16,7 @@ use crate::hub::{Hub, Scope};
 use crate::layer::{ChannelLayer, Event};
 use crate::wire::ServerFrame;
 use crate::ws::WsConfig;
-use crate::ws::socket::{Outbound, Socket};
+use crate::ws::socket::{Outbound, Receiver, Socket};
 
 const STEP: Duration = Duration::from_secs(5);
 
@@ -178,7 +178,7 @@ struct Side {
 
 struct Probe {
     socket: Socket,
-    queue: tokio::sync::Mutex<mpsc::Receiver<Outbound>>,
+    queue: tokio::sync::Mutex<Receiver>,
 }
 
 impl Side {
@@ -213,8 +213,7 @@ impl Probe {
         let mut queue = self.queue.lock().await;
         let item = tokio::time::timeout(STEP, queue.recv())
             .await
-            .expect("no frame within 5 s")
-            .unwrap();
+            .expect("no frame within 5 s");
         self.socket.dequeued(&item);
         let Outbound::Live { text, .. } = item else {
             panic!("unexpected {item:?}");
@@ -227,7 +226,7 @@ impl Probe {
 
     fn expect_nothing(&self) {
         let mut queue = self.queue.try_lock().unwrap();
-        if let Ok(item) = queue.try_recv() {
+        if let Some(item) = queue.try_recv() {
             panic!("unexpected frame {item:?}");
         }
     }
