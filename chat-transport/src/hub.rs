@@ -91,7 +91,7 @@ impl Hub {
                     user: username.clone(),
                 };
                 let recipients = recipients.iter().copied().filter(|id| id != user);
-                self.fan_out(recipients, *thread, &frame.encode_text());
+                self.fan_out(recipients, *thread, frame.encode_text());
             }
             Event::Read {
                 thread,
@@ -105,7 +105,7 @@ impl Hub {
                     user: username.clone(),
                     up_to: *up_to,
                 };
-                self.fan_out(recipients.iter().copied(), *thread, &frame.encode_text());
+                self.fan_out(recipients.iter().copied(), *thread, frame.encode_text());
             }
             Event::CloseUser { user, code, reason } => self.close_user(*user, *code, reason),
             Event::Committed { .. } => {}
@@ -164,17 +164,18 @@ impl Hub {
         recipients: &[UserId],
     ) {
         let (plain, for_sender) = message.encode_frames(client_id);
-        let users = std::iter::once(sender).chain(recipients.iter().copied());
         let sockets = self.sockets.read().unwrap_or_else(PoisonError::into_inner);
-        for_each_unique(users, |user| {
-            let text = if user == sender { &for_sender } else { &plain };
-            deliver_to(&sockets, user, message.thread, text, Some(message.id));
-        });
+        let sockets_of = |user: &UserId| sockets.get(user).into_iter().flatten();
+        let (thread, id) = (message.thread, Some(message.id));
+        hand_out(sockets_of(&sender), thread, for_sender, id);
+        let others = Unique::new(recipients.iter().copied().filter(|&user| user != sender));
+        hand_out(others.flat_map(|user| sockets_of(&user)), thread, plain, id);
     }
 
-    fn fan_out(&self, users: impl Iterator<Item = UserId>, thread: ThreadId, text: &Utf8Bytes) {
+    fn fan_out(&self, users: impl Iterator<Item = UserId>, thread: ThreadId, text: Utf8Bytes) {
         let sockets = self.sockets.read().unwrap_or_else(PoisonError::into_inner);
-        for_each_unique(users, |user| deliver_to(&sockets, user, thread, text, None));
+        let targets = Unique::new(users).flat_map(|user| sockets.get(&user).into_iter().flatten());
+        hand_out(targets, thread, text, None);
     }
 }
 
@@ -186,39 +187,68 @@ impl fmt::Debug for Hub {
     }
 }
 
-fn deliver_to(
-    sockets: &HashMap<UserId, Vec<Socket>>,
-    user: UserId,
+/// Gives `text` to each of `sockets` whose scope includes `thread`: a clone
+/// to each but the last, which takes it. A frame for a single socket (each
+/// copy of a message in a direct thread, usually) is then never turned into
+/// shared, reference-counted storage: no allocation and no atomic count.
+fn hand_out<'a>(
+    sockets: impl Iterator<Item = &'a Socket>,
     thread: ThreadId,
-    text: &Utf8Bytes,
+    text: Utf8Bytes,
     message_id: Option<MessageId>,
 ) {
-    for socket in sockets.get(&user).into_iter().flatten() {
-        if socket.scope().includes(thread) {
-            socket.deliver(text.clone(), message_id);
+    let mut sockets = sockets.filter(|s| s.scope().includes(thread)).peekable();
+    while let Some(socket) = sockets.next() {
+        if sockets.peek().is_none() {
+            socket.deliver(text, message_id);
+            return;
+        }
+        socket.deliver(text.clone(), message_id);
+    }
+}
+
+/// The distinct users of `inner`, in first-seen order (recipient lists are
+/// tiny: a linear scan is fine). The first users seen are kept on the stack: a
+/// direct thread's fan-out allocates nothing.
+struct Unique<I> {
+    inner: I,
+    inline: [UserId; Unique::<()>::INLINE],
+    n_inline: usize,
+    more: Vec<UserId>,
+}
+
+impl Unique<()> {
+    const INLINE: usize = 8;
+}
+
+impl<I: Iterator<Item = UserId>> Unique<I> {
+    fn new(inner: I) -> Self {
+        Unique {
+            inner,
+            inline: [UserId(0); Unique::<()>::INLINE],
+            n_inline: 0,
+            more: Vec::new(),
         }
     }
 }
 
-/// Calls `f` once per distinct user (recipient lists are tiny: a linear scan
-/// is fine). The first users seen are kept on the stack: a direct thread's
-/// fan-out allocates nothing.
-fn for_each_unique(users: impl Iterator<Item = UserId>, mut f: impl FnMut(UserId)) {
-    const INLINE: usize = 8;
-    let mut inline = [UserId(0); INLINE];
-    let mut n_inline = 0;
-    let mut more: Vec<UserId> = Vec::new();
-    for user in users {
-        if inline[..n_inline].contains(&user) || more.contains(&user) {
-            continue;
+impl<I: Iterator<Item = UserId>> Iterator for Unique<I> {
+    type Item = UserId;
+
+    fn next(&mut self) -> Option<UserId> {
+        loop {
+            let user = self.inner.next()?;
+            if self.inline[..self.n_inline].contains(&user) || self.more.contains(&user) {
+                continue;
+            }
+            if self.n_inline < self.inline.len() {
+                self.inline[self.n_inline] = user;
+                self.n_inline += 1;
+            } else {
+                self.more.push(user);
+            }
+            return Some(user);
         }
-        if n_inline < INLINE {
-            inline[n_inline] = user;
-            n_inline += 1;
-        } else {
-            more.push(user);
-        }
-        f(user);
     }
 }
 

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use chat_core::{MessageId, ThreadId, UserId};
 
-use super::{Hub, Scope, for_each_unique};
+use super::{Hub, Scope, Unique};
 use crate::layer::{ChannelLayer, Event, MemoryLayer};
 use crate::wire::{ServerFrame, WireMessage};
 use crate::ws::WsConfig;
@@ -352,8 +352,28 @@ fn each_user_is_visited_once_in_first_seen_order_however_long_the_list() {
         ),
     ];
     for (users, expected) in cases {
-        let mut seen = Vec::new();
-        for_each_unique(users.iter().copied().map(UserId), |u| seen.push(u.get()));
+        let seen: Vec<i64> = Unique::new(users.iter().copied().map(UserId))
+            .map(UserId::get)
+            .collect();
         assert_eq!(seen, expected, "{users:?}");
     }
+}
+
+#[test]
+fn every_tab_of_a_user_gets_the_same_encoded_frame() {
+    let fixture = Fixture::new();
+    let mut alice = fixture.socket(1, Scope::All);
+    let mut bob_tabs = [fixture.socket(2, Scope::All), fixture.socket(2, Scope::All)];
+    fixture
+        .hub
+        .deliver(&message_event(1, 7, 1, &[1, 2], Some("c-1")));
+    let [own] = <[_; 1]>::try_from(alice.drain_raw()).unwrap();
+    assert!(own.as_str().contains(r#""client_id":"c-1""#), "{own}");
+    let [first, second] = bob_tabs.each_mut().map(|tab| {
+        let [text] = <[_; 1]>::try_from(tab.drain_raw()).unwrap();
+        text
+    });
+    assert!(!first.as_str().contains("client_id"), "{first}");
+    // One encoding, shared: not a copy per socket.
+    assert_eq!(first.as_str().as_ptr(), second.as_str().as_ptr());
 }

@@ -389,7 +389,12 @@ mod tests {
             queue_bytes,
             ..WsConfig::default()
         };
-        Socket::new(Hub::default().next_socket_id(), UserId(1), Scope::All, &config)
+        Socket::new(
+            Hub::default().next_socket_id(),
+            UserId(1),
+            Scope::All,
+            &config,
+        )
     }
 
     fn text(item: &Outbound) -> &str {
