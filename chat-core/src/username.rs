@@ -57,6 +57,13 @@ impl Username {
     }
 }
 
+impl From<Username> for String {
+    /// The spelling the user chose, without a copy.
+    fn from(name: Username) -> String {
+        name.0
+    }
+}
+
 fn is_username_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
 }

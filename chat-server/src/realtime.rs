@@ -98,7 +98,7 @@ pub async fn post_message(
                 } else {
                     layer.publish(Event::Message {
                         client_id: message.client_id.as_ref().map(ToString::to_string),
-                        message: views::into_wire_message(message, sender_name.as_str()),
+                        message: views::into_wire_message(message, sender_name.into()),
                         sender,
                         recipients,
                     });
@@ -224,8 +224,8 @@ async fn on_send(
     match post_message(state, socket.user(), thread_id, body, parsed_id).await {
         Ok(Posted::Existing(stored)) => {
             // A retry: answer with the stored message; nothing new is broadcast.
-            let name = state.username(socket.user()).await.map(|n| n.to_string());
-            let mut message = views::into_wire_message(stored, &name.unwrap_or_default());
+            let name = state.username(socket.user()).await.map(String::from);
+            let mut message = views::into_wire_message(stored, name.unwrap_or_default());
             message.client_id.clone_from(&client_id);
             socket.send(&ServerFrame::Message(message));
         }

@@ -46,12 +46,18 @@ pub fn contact_view(contact: &Contact, active_thread: Option<i64>) -> ContactVie
 /// A message on the wire (WebSocket frames and the JSON API), without client id.
 pub fn wire_message(message: &ChatMessage, sender: &str) -> WireMessage {
     let body = message.body.as_str().to_owned();
-    wire(message.id, message.thread, sender, body, message.sent_at)
+    wire(
+        message.id,
+        message.thread,
+        sender.to_owned(),
+        body,
+        message.sent_at,
+    )
 }
 
-/// [`wire_message`] of a message that is not needed afterwards: its body
-/// moves instead of being copied.
-pub fn into_wire_message(message: ChatMessage, sender: &str) -> WireMessage {
+/// [`wire_message`] of a message that is not needed afterwards, with the
+/// sender's name owned: both move instead of being copied.
+pub fn into_wire_message(message: ChatMessage, sender: String) -> WireMessage {
     let ChatMessage {
         id,
         thread,
@@ -87,11 +93,17 @@ pub fn preview(body: &str) -> String {
     out
 }
 
-fn wire(id: MessageId, thread: ThreadId, sender: &str, body: String, at: Timestamp) -> WireMessage {
+fn wire(
+    id: MessageId,
+    thread: ThreadId,
+    sender: String,
+    body: String,
+    at: Timestamp,
+) -> WireMessage {
     WireMessage {
         id,
         thread,
-        sender: sender.to_owned(),
+        sender,
         body,
         sent_at: at.to_rfc3339(),
         client_id: None,

@@ -72,3 +72,8 @@ fn serializes_as_spelled() {
     let name = Username::parse("Alice").unwrap();
     assert_eq!(serde_json::to_string(&name).unwrap(), r#""Alice""#);
 }
+
+#[test]
+fn a_username_becomes_its_chosen_spelling() {
+    assert_eq!(String::from(Username::parse("Alice_1").unwrap()), "Alice_1");
+}
