@@ -48,6 +48,13 @@ impl ClientMessageId {
     }
 }
 
+impl From<ClientMessageId> for String {
+    /// The id text, without a copy.
+    fn from(id: ClientMessageId) -> String {
+        id.0
+    }
+}
+
 impl fmt::Display for ClientMessageId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -87,7 +87,7 @@ pub async fn post_message(
     let done = Box::new(move |result: Result<Appended, chat_store::StoreError>| {
         let posted = match result {
             Ok(Appended {
-                message,
+                mut message,
                 created: true,
             }) => {
                 if let Some(tailer) = tailer {
@@ -97,7 +97,7 @@ pub async fn post_message(
                     layer.publish(Event::Committed { up_to: message.id });
                 } else {
                     layer.publish(Event::Message {
-                        client_id: message.client_id.as_ref().map(ToString::to_string),
+                        client_id: message.client_id.take().map(String::from),
                         message: views::into_wire_message(message, sender_name.into()),
                         sender,
                         recipients,
