@@ -14,6 +14,7 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
 use chat_core::UserId;
@@ -265,22 +266,27 @@ impl Writer<'_> {
                 }
             }
             frame_batch(&mut lock(stream), &mut self.frames, send_ping);
-            let write = poll_fn(|cx| Pin::new(lock(stream).get_mut()).poll_flush(cx));
-            // The write comes before its timeout: a write that completes at
-            // once (the usual case) never registers the timer.
-            tokio::select! {
-                biased;
-                request = &mut close_requested => return End::Close(request),
-                () = &mut going_away => return End::going_away(),
-                () = &mut reader_stopped => return End::Stopped,
-                result = write => {
-                    if let Err(error) = result {
-                        return End::Broken(TransportError::WebSocket(error.into()));
+            let mut write = std::pin::pin!(poll_fn(|cx| {
+                Pin::new(lock(stream).get_mut()).poll_flush(cx)
+            }));
+            // Most writes complete at once: only one that has to wait for the
+            // peer gets its timeout (a clock read and a timer) and the watch
+            // on the session's end signals, checked again before the next batch.
+            let written = match poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await {
+                Poll::Ready(result) => result,
+                Poll::Pending => tokio::select! {
+                    biased;
+                    request = &mut close_requested => return End::Close(request),
+                    () = &mut going_away => return End::going_away(),
+                    () = &mut reader_stopped => return End::Stopped,
+                    result = &mut write => result,
+                    () = tokio::time::sleep(self.ping_interval * 2) => {
+                        return End::Broken(TransportError::WebSocket("write timed out".into()));
                     }
-                }
-                () = tokio::time::sleep(self.ping_interval * 2) => {
-                    return End::Broken(TransportError::WebSocket("write timed out".into()));
-                }
+                },
+            };
+            if let Err(error) = written {
+                return End::Broken(TransportError::WebSocket(error.into()));
             }
             if self.frames.capacity() > IDLE_FRAMES_CAPACITY {
                 self.frames = Vec::new(); // a burst or a replay should not pin memory
