@@ -1,6 +1,6 @@
 //! The application state and the router: what each route does lives in `routes/`.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -106,8 +106,8 @@ impl AppState {
             hasher: HashPool::new(cores),
             msg_limiter: Mutex::new(RateLimiter::new(rate, rate.saturating_mul(2))),
             typing_throttle: Mutex::new(Throttle::new(std::time::Duration::from_secs(2))),
-            names: RwLock::new(HashMap::new()),
-            threads: RwLock::new(HashMap::new()),
+            names: RwLock::new(HashMap::default()),
+            threads: RwLock::new(HashMap::default()),
             sockets: SocketRegistry::default(),
             sessions: SessionCache::default(),
             store_pool,

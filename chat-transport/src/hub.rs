@@ -1,6 +1,6 @@
 //! [`Hub`]: this process's registry of open sockets and the fan-out of events to them.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
