@@ -45,5 +45,8 @@ fn sixty_four_bytes_of_non_ascii_is_refused_as_invalid() {
 
 #[test]
 fn an_id_becomes_its_text() {
-    assert_eq!(String::from(ClientMessageId::parse("c-1 x").unwrap()), "c-1 x");
+    assert_eq!(
+        String::from(ClientMessageId::parse("c-1 x").unwrap()),
+        "c-1 x"
+    );
 }
