@@ -9,7 +9,7 @@ use tokio::sync::watch;
 /// Resolves once the server-wide shutdown signal is raised (or its sender is
 /// gone, which only happens once `serve` has returned).
 pub(crate) async fn signalled(signal: &mut watch::Receiver<bool>) {
-    let probe = signal.clone();
+    let mut probe = signal.clone();
     // An error means the sender was dropped: treat it as shutdown too.
     let mut wait = std::pin::pin!(signal.wait_for(|raised| *raised));
     let mut polled_by: Option<Waker> = None;
@@ -23,6 +23,8 @@ pub(crate) async fn signalled(signal: &mut watch::Receiver<bool>) {
             return Poll::Pending;
         }
         polled_by = Some(cx.waker().clone());
+        // Seen before the wait looks: a change from here on shows in both.
+        probe.mark_unchanged();
         wait.as_mut().poll(cx).map(drop)
     })
     .await;

@@ -115,8 +115,11 @@ pub enum ErrorCode {
 
 /// Parses one text frame from the browser.
 pub fn decode_client_frame(text: &str) -> Result<ClientFrame, FrameError> {
-    match serde_json::from_str::<FlatFrame>(text)
-        .ok()
+    // Objects only: a derived struct would also read a JSON array, field by field.
+    let object = text.trim_start().starts_with('{');
+    match object
+        .then(|| serde_json::from_str::<FlatFrame>(text).ok())
+        .flatten()
         .and_then(FlatFrame::into_frame)
     {
         Some(frame) => Ok(frame),
@@ -127,7 +130,10 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, FrameError> {
 /// Every field a client frame may carry, read in one pass: serde reads an
 /// internally tagged enum by first copying the whole object into a buffer.
 /// [`decode_client_frame`] falls back to that ([`decode_tagged`]) whenever this
-/// does not give a frame, so results and errors are the enum's own.
+/// does not give a frame, so results and errors are the enum's own, with one
+/// leniency: the value of an unknown field is skipped without being checked
+/// (a number out of range or a lone surrogate escape there is ignored along
+/// with the field, where the buffering enum rejects the frame).
 #[derive(Deserialize)]
 struct FlatFrame {
     #[serde(rename = "type")]

@@ -282,6 +282,34 @@ fn one_pass_decoding_matches_the_tagged_enum() {
 }
 
 #[test]
+fn arrays_are_not_frames_and_unknown_field_values_are_skipped() {
+    for text in [
+        r#"["send",1,"hi",null,null,null]"#,
+        r#" ["resume",null,null,null,null,5]"#,
+    ] {
+        let error = decode_client_frame(text).unwrap_err();
+        assert!(
+            error.message().starts_with("invalid frame"),
+            "{text}: {error}"
+        );
+        assert_eq!(decode_client_frame(text), decode_tagged(text));
+    }
+    // The one documented difference from the enum: an unknown field's value
+    // is not checked.
+    for text in [
+        r#"{"type":"typing","x":1e400}"#,
+        r#"{"type":"typing","x":"\ud800"}"#,
+    ] {
+        assert_eq!(
+            decode_client_frame(text),
+            Ok(ClientFrame::Typing { thread: None }),
+            "{text}"
+        );
+        assert!(decode_tagged(text).is_err(), "{text}");
+    }
+}
+
+#[test]
 fn error_messages_are_bounded() {
     let long_type = format!(r#"{{"type":"{}"}}"#, "é".repeat(1000));
     let error = decode_client_frame(&long_type).unwrap_err();

@@ -29,20 +29,26 @@ pub(crate) struct WsIo<T> {
     written: usize,
     /// Capacity `out` keeps once empty (beyond it, the buffer is freed).
     keep: usize,
-    /// Most unwritten bytes tungstenite may leave in `out`.
+    /// Bytes tungstenite appended since `out` was last written out whole.
+    tungstenite_bytes: usize,
+    /// Most of those it may append (a peer that pings but never reads).
     limit: usize,
 }
 
 impl<T> WsIo<T> {
     /// Wraps `io`. The output buffer keeps at most `keep` bytes of capacity
-    /// while empty, so idle sockets stay small; tungstenite's writes fail once
-    /// `limit` bytes are waiting (a peer that pings but never reads).
+    /// while empty, so idle sockets stay small. tungstenite's own writes
+    /// (pongs, the Close) fail once they would leave more than `limit` of its
+    /// bytes waiting (a peer that pings but never reads); the session's frames
+    /// do not count: their batches are bounded by the queue and the replay
+    /// limits, and a large replay must not cost the next pong or Close.
     pub(crate) fn new(io: T, keep: usize, limit: usize) -> Self {
         WsIo {
             io,
             out: Vec::new(),
             written: 0,
             keep,
+            tungstenite_bytes: 0,
             limit,
         }
     }
@@ -94,16 +100,17 @@ impl<T: AsyncRead + Unpin> AsyncRead for WsIo<T> {
 impl<T: AsyncWrite + Unpin> AsyncWrite for WsIo<T> {
     /// Takes all of `buf` (tungstenite writes whole frames), which
     /// [`poll_flush`](AsyncWrite::poll_flush) then writes out in order; fails
-    /// when the buffer is over its limit.
+    /// when tungstenite's waiting bytes would pass the limit.
     fn poll_write(
         self: Pin<&mut Self>,
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if this.out.len() - this.written + buf.len() > this.limit {
+        if this.tungstenite_bytes + buf.len() > this.limit {
             return Poll::Ready(Err(io::Error::other("websocket output buffer full")));
         }
+        this.tungstenite_bytes += buf.len();
         this.out.extend_from_slice(buf);
         Poll::Ready(Ok(buf.len()))
     }
@@ -118,6 +125,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for WsIo<T> {
             this.written += n;
         }
         this.written = 0;
+        this.tungstenite_bytes = 0;
         if this.out.capacity() > this.keep {
             this.out = Vec::new(); // a burst or a replay should not pin memory
         } else {
@@ -210,14 +218,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn tungstenite_writes_fail_once_the_buffer_is_over_its_limit() {
+    async fn tungstenite_writes_fail_once_its_own_bytes_pass_the_limit() {
         let (server, _client) = tokio::io::duplex(64);
         let mut io = WsIo::new(server, 0, 100);
-        io.push_text(&[b'x'; 90]);
-        assert_eq!(io.write(&[0; 8]).await.unwrap(), 8, "92 + 8 bytes fit");
+        // A large batch of the session's frames waits (the peer reads nothing):
+        // it does not count against tungstenite's limit.
+        io.push_text(&vec![b'x'; 2 << 20]);
+        let batch = io.pending();
+        assert_eq!(io.write(&[0; 60]).await.unwrap(), 60);
+        assert_eq!(io.write(&[0; 40]).await.unwrap(), 40, "100 bytes fit");
         let error = io.write(&[0; 1]).await.unwrap_err();
         assert_eq!(error.to_string(), "websocket output buffer full");
-        assert_eq!(io.pending(), 100, "the refused write left nothing behind");
+        assert_eq!(
+            io.pending(),
+            batch + 100,
+            "the refused write left nothing behind"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_flushed_buffer_gives_tungstenite_its_limit_back() {
+        let (server, mut client) = tokio::io::duplex(1024);
+        let mut io = WsIo::new(server, 0, 100);
+        assert_eq!(io.write(&[1; 100]).await.unwrap(), 100);
+        io.flush().await.unwrap();
+        assert_eq!(io.write(&[2; 100]).await.unwrap(), 100);
+        io.flush().await.unwrap();
+        let mut bytes = vec![0; 200];
+        client.read_exact(&mut bytes).await.unwrap();
+        assert_eq!((bytes[0], bytes[199]), (1, 2));
     }
 
     #[tokio::test]

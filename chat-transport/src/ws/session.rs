@@ -326,8 +326,9 @@ fn frame_batch(stream: &mut WsStream, frames: &mut Vec<Utf8Bytes>, ping: bool) {
 /// tungstenite's settings, and the most bytes tungstenite may leave unwritten
 /// in the output buffer (its pongs to a peer that pings but does not read).
 fn tungstenite_config(config: &WsConfig) -> (WebSocketConfig, usize) {
-    // The output buffer holds one batch of the writer (bounded by the queue
-    // limits) plus tungstenite's control frames.
+    // tungstenite's own bytes waiting in the output buffer (pongs, the
+    // Close); the writer's batches are bounded apart from it, by the queue
+    // limits and, for a replay, by the app's replay size.
     let max_write_buffer =
         config.write_buffer + config.queue_bytes.max(config.max_message_bytes) + 1024;
     let tungstenite = WebSocketConfig::default()

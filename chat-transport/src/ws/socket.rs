@@ -225,7 +225,9 @@ impl Socket {
     }
 
     fn enqueue(&self, item: Outbound) -> bool {
-        if self.shared.closing.load(Ordering::Acquire) {
+        // A dropped receiver leaves its bytes counted: checked first, so a
+        // send to a finished session is refused quietly, not as an overflow.
+        if self.is_closed() {
             return false;
         }
         let cost = item.cost();
@@ -472,12 +474,15 @@ mod tests {
 
     #[test]
     fn dropping_the_receiver_closes_the_queue() {
-        let (socket, queue) = socket(64, 1 << 20);
+        // Full by bytes when the session ends.
+        let one = direct(0).encode_text().len();
+        let (socket, queue) = socket(64, 2 * one);
         assert!(socket.send(&direct(0)));
+        assert!(socket.send(&direct(1)));
         assert!(!socket.is_closed());
         drop(queue);
         assert!(socket.is_closed());
-        assert!(!socket.send(&direct(1)));
+        assert!(!socket.send(&direct(2)));
         assert!(
             socket.close_request().is_none(),
             "a closed queue is not an overflow"
