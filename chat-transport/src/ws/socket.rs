@@ -444,12 +444,18 @@ mod tests {
         assert_eq!(queued, 3);
     }
 
-    #[test]
-    fn the_byte_bound_refuses_too() {
+    /// A socket whose queue holds two frames and is full by bytes.
+    fn full_by_bytes() -> (Socket, Receiver) {
         let one = direct(0).encode_text().len();
-        let (socket, _queue) = socket(64, 2 * one);
+        let (socket, queue) = socket(64, 2 * one);
         assert!(socket.send(&direct(0)));
         assert!(socket.send(&direct(1)));
+        (socket, queue)
+    }
+
+    #[test]
+    fn the_byte_bound_refuses_too() {
+        let (socket, _queue) = full_by_bytes();
         assert!(!socket.send(&direct(2)));
         assert_eq!(socket.close_request().unwrap().code, CLOSE_TRY_AGAIN_LATER);
     }
@@ -475,10 +481,7 @@ mod tests {
     #[test]
     fn dropping_the_receiver_closes_the_queue() {
         // Full by bytes when the session ends.
-        let one = direct(0).encode_text().len();
-        let (socket, queue) = socket(64, 2 * one);
-        assert!(socket.send(&direct(0)));
-        assert!(socket.send(&direct(1)));
+        let (socket, queue) = full_by_bytes();
         assert!(!socket.is_closed());
         drop(queue);
         assert!(socket.is_closed());
