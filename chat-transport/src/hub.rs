@@ -212,20 +212,19 @@ fn hand_out<'a>(
 /// direct thread's fan-out allocates nothing.
 struct Unique<I> {
     inner: I,
-    inline: [UserId; Unique::<()>::INLINE],
+    inline: [UserId; INLINE_USERS],
     n_inline: usize,
     more: Vec<UserId>,
 }
 
-impl Unique<()> {
-    const INLINE: usize = 8;
-}
+/// Distinct users [`Unique`] keeps on the stack.
+const INLINE_USERS: usize = 8;
 
 impl<I: Iterator<Item = UserId>> Unique<I> {
     fn new(inner: I) -> Self {
         Unique {
             inner,
-            inline: [UserId(0); Unique::<()>::INLINE],
+            inline: [UserId(0); INLINE_USERS],
             n_inline: 0,
             more: Vec::new(),
         }

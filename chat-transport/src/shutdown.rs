@@ -114,6 +114,11 @@ mod tests {
             .unwrap();
     }
 
+    /// Polls `future` once with `waker`.
+    fn poll_with<F: Future>(future: std::pin::Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+        future.poll(&mut Context::from_waker(waker))
+    }
+
     /// Counts the wakes of the waker made from it.
     #[derive(Default)]
     struct Wakes(AtomicUsize);
@@ -131,11 +136,7 @@ mod tests {
         let (first, second) = (Arc::new(Wakes::default()), Arc::new(Wakes::default()));
         for wakes in [&first, &first, &second] {
             let waker = Waker::from(Arc::clone(wakes));
-            assert!(
-                wait.as_mut()
-                    .poll(&mut Context::from_waker(&waker))
-                    .is_pending()
-            );
+            assert!(poll_with(wait.as_mut(), &waker).is_pending());
         }
         stop.trigger();
         let counts = (
@@ -144,11 +145,7 @@ mod tests {
         );
         assert_eq!(counts, (0, 1), "the latest waker is the one woken");
         let waker = Waker::from(second);
-        assert!(
-            wait.as_mut()
-                .poll(&mut Context::from_waker(&waker))
-                .is_ready()
-        );
+        assert!(poll_with(wait.as_mut(), &waker).is_ready());
     }
 
     #[tokio::test]
@@ -174,19 +171,11 @@ mod tests {
             // Polled again and again by one task, then by another.
             for wakes in [&first, &first, &first, &second] {
                 let waker = Waker::from(Arc::clone(wakes));
-                assert!(
-                    wait.as_mut()
-                        .poll(&mut Context::from_waker(&waker))
-                        .is_pending()
-                );
+                assert!(poll_with(wait.as_mut(), &waker).is_pending());
             }
             sender.send_replace(false); // a change that does not raise it
             let waker = Waker::from(Arc::clone(&second));
-            assert!(
-                wait.as_mut()
-                    .poll(&mut Context::from_waker(&waker))
-                    .is_pending()
-            );
+            assert!(poll_with(wait.as_mut(), &waker).is_pending());
             if drop_sender {
                 drop(sender);
             } else {
@@ -196,11 +185,7 @@ mod tests {
                 second.0.load(Ordering::SeqCst) >= 1,
                 "the latest task was not woken"
             );
-            assert!(
-                wait.as_mut()
-                    .poll(&mut Context::from_waker(&waker))
-                    .is_ready()
-            );
+            assert!(poll_with(wait.as_mut(), &waker).is_ready());
         }
     }
 }
