@@ -9,7 +9,7 @@ use tokio::sync::watch;
 /// Resolves once the server-wide shutdown signal is raised (or its sender is
 /// gone, which only happens once `serve` has returned).
 pub(crate) async fn signalled(signal: &mut watch::Receiver<bool>) {
-    let mut probe = signal.clone();
+    let probe = signal.clone();
     // An error means the sender was dropped: treat it as shutdown too.
     let mut wait = std::pin::pin!(signal.wait_for(|raised| *raised));
     let mut polled_by: Option<Waker> = None;
@@ -23,8 +23,11 @@ pub(crate) async fn signalled(signal: &mut watch::Receiver<bool>) {
             return Poll::Pending;
         }
         polled_by = Some(cx.waker().clone());
-        // Seen before the wait looks: a change from here on shows in both.
-        probe.mark_unchanged();
+        // `probe` is never marked as seen: the wait notices a change only
+        // once its notification fires, which may come after a poll that saw
+        // the new version, so marking it there could skip the poll that
+        // completes the wait (a socket left open at shutdown). After the one
+        // change this watch makes (to raised) every poll goes through.
         wait.as_mut().poll(cx).map(drop)
     })
     .await;
